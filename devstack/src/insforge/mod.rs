@@ -1,0 +1,167 @@
+//! A stand-in for the slice of InsForge's HTTP API this app uses: the records API (InsForge's
+//! gateway in front of PostgREST), the migrations API and health. It is a development and test
+//! tool, not a product: see the README for where it differs from InsForge.
+
+pub mod auth;
+pub mod error;
+mod gateway;
+mod migrations;
+pub mod query;
+mod records;
+mod split;
+pub mod sql;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use auth::Credentials;
+use error::{InsForgeError, json_response};
+
+/// What the stand-in needs to know; the same three secrets a real InsForge project has.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub jwt_secret: String,
+    /// The admin key, `ik_…`.
+    pub api_key: String,
+    /// The anon key, `anon_…`.
+    pub anon_key: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct AppState {
+    pub(crate) pool: Pool,
+    pub(crate) credentials: Credentials,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("bad database URL: {0}")]
+    DatabaseUrl(#[from] tokio_postgres::Error),
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+pub fn router(config: &Config) -> Result<Router, ServeError> {
+    let pg_config: tokio_postgres::Config = config.database_url.parse()?;
+    let manager = Manager::from_config(
+        pg_config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(16)
+        .build()
+        .map_err(|e| ServeError::Pool(e.to_string()))?;
+    let state = Arc::new(AppState {
+        pool,
+        credentials: Credentials::new(&config.jwt_secret, &config.api_key, &config.anon_key),
+    });
+    Ok(Router::new()
+        .route("/api/health", get(health))
+        .route("/api/database/records/{table}", any(records::handle))
+        .route(
+            "/api/database/migrations",
+            get(migrations::list).post(migrations::apply),
+        )
+        .fallback(not_found)
+        .with_state(state))
+}
+
+async fn health() -> Response {
+    let body = serde_json::json!({
+        "status": "ok",
+        "version": "devstack",
+        "service": "Insforge OSS Backend",
+        "timestamp": migrations::iso_now(),
+    });
+    json_response(
+        StatusCode::OK,
+        body.to_string().into_bytes(),
+        "application/json; charset=utf-8",
+    )
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    error::ApiError::InsForge(InsForgeError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("Endpoint {} not found", uri.path()),
+    ))
+    .into_response()
+}
+
+/// A running stand-in. Dropping the handle (or `stop`) shuts it down.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves on `listener` in a task of the current runtime.
+    pub async fn start(config: &Config, listener: TcpListener) -> Result<Server, ServeError> {
+        let app = router(config)?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("InsForge stand-in stopped: {e}");
+            }
+        });
+        Ok(Server {
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,526 @@
+//! `/api/database/records/{table}`: InsForge's gateway checks (identifier, credentials, schema,
+//! body rewrite) followed by what PostgREST does with the forwarded request, in one transaction
+//! that runs as the caller's role with the caller's claims.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio_postgres::types::ToSql;
+
+use super::auth::Caller;
+use super::error::{ApiError, InsForgeError, PostgrestError};
+use super::query::{Prefer, Query, Resolution, Return};
+use super::sql::{self, Column, Param, Statement, Table};
+use super::{AppState, gateway};
+
+const OBJECT_MEDIA: &str = "application/vnd.pgrst.object+json";
+const JSON_UTF8: &str = "application/json; charset=utf-8";
+/// Schemas InsForge keeps to itself (`insforge.internal_schemas`); every other one is exposed.
+const INTERNAL_SCHEMAS: &[&str] = &[
+    "ai",
+    "auth",
+    "compute",
+    "deployments",
+    "email",
+    "functions",
+    "memory",
+    "payments",
+    "realtime",
+    "schedules",
+    "storage",
+    "system",
+];
+
+pub async fn handle(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    Path(table): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match run(
+        &state,
+        method,
+        &table,
+        raw.as_deref().unwrap_or(""),
+        &headers,
+        &body,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+struct Request {
+    method: Method,
+    schema: String,
+    table: String,
+    query: Query,
+    prefer: Prefer,
+    singular: bool,
+    body: Option<Value>,
+}
+
+async fn run(
+    state: &AppState,
+    method: Method,
+    table: &str,
+    raw_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    // InsForge's order: body-parser (before any auth), verifyUser, the table name, the schema.
+    let body = gateway::parse_body(&method, headers, body)?;
+    let caller = state.credentials.caller(headers)?;
+    gateway::validate_table_name(table)?;
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes())
+        .into_owned()
+        .collect();
+    let schema = gateway::take_schema(&mut pairs, &method, headers)?;
+    gateway::mangle_repeated_keys(&mut pairs);
+    let query = Query::parse(&pairs)?;
+    let prefer = Prefer::parse(
+        headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
+    let singular = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(OBJECT_MEDIA));
+    let request = Request {
+        method,
+        schema,
+        table: table.to_string(),
+        query,
+        prefer,
+        singular,
+        body,
+    };
+    execute(state, &caller, request).await
+}
+
+fn db_error(caller: &Caller) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
+    move |e| match e.as_db_error() {
+        Some(db) => PostgrestError::from_db(db, *caller != Caller::Anon).into(),
+        None => {
+            tracing::warn!("stand-in database error: {e}");
+            PostgrestError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "PGRST001",
+                "Database client error. Retrying the connection.",
+            )
+            .details(e.to_string())
+            .into()
+        }
+    }
+}
+
+async fn execute(state: &AppState, caller: &Caller, req: Request) -> Result<Response, ApiError> {
+    let mut client = state.pool.get().await.map_err(|e| {
+        tracing::warn!("stand-in cannot reach PostgreSQL: {e}");
+        PostgrestError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "PGRST001",
+            "Database client error. Retrying the connection.",
+        )
+        .details(e.to_string())
+    })?;
+    let on_db = db_error(caller);
+    let tx = client.transaction().await.map_err(&on_db)?;
+    let exposed = exposed_schemas(&tx).await.map_err(&on_db)?;
+    if !exposed.contains(&req.schema) {
+        return Err(PostgrestError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "PGRST106",
+            format!(
+                "The schema must be one of the following: {}",
+                exposed.join(", ")
+            ),
+        )
+        .into());
+    }
+    let Some(table) = load_table(&tx, &req.schema, &req.table)
+        .await
+        .map_err(&on_db)?
+    else {
+        return Err(unknown_table(&req));
+    };
+    // The role comes from a fixed set, never from the request.
+    tx.batch_execute(&format!("SET LOCAL ROLE {}", caller.db_role()))
+        .await
+        .map_err(&on_db)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let path = format!("/{}", req.table);
+    let search_path = format!("{}, public", crate::pg::quote_ident(&req.schema));
+    tx.execute(
+        "SELECT set_config('request.jwt.claims', $1, true), set_config('request.method', $2, true), \
+         set_config('request.path', $3, true), set_config('search_path', $4, true)",
+        &[&caller.claims(now).to_string(), &req.method.as_str(), &path, &search_path],
+    )
+    .await
+    .map_err(&on_db)?;
+
+    let read = matches!(req.method, Method::GET | Method::HEAD);
+    let statement = build(&table, &req)?;
+    let (json, rows) = run_statement(&tx, &statement).await.map_err(&on_db)?;
+    let total = if read && req.prefer.count_exact {
+        let st = sql::count(&table, &req.query)?;
+        Some(run_count(&tx, &st).await.map_err(&on_db)?)
+    } else {
+        None
+    };
+    if req.singular && rows != 1 {
+        tx.rollback().await.map_err(&on_db)?;
+        return Err(PostgrestError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "PGRST116",
+            "JSON object requested, multiple (or no) rows returned",
+        )
+        .details(format!("The result contains {rows} rows"))
+        .into());
+    }
+    tx.commit().await.map_err(&on_db)?;
+    respond(&req, &json, rows, total)
+}
+
+/// PostgREST v12: a write whose body names columns fails while resolving them (404 with an empty
+/// object); anything else runs and PostgreSQL reports the missing relation.
+fn unknown_table(req: &Request) -> ApiError {
+    let names_columns = match &req.body {
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(Value::Array(rows)) => rows
+            .first()
+            .and_then(Value::as_object)
+            .is_some_and(|o| !o.is_empty()),
+        _ => false,
+    };
+    if names_columns || req.query.columns.as_ref().is_some_and(|c| !c.is_empty()) {
+        return ApiError::Raw(StatusCode::NOT_FOUND, "{}");
+    }
+    PostgrestError::new(
+        StatusCode::NOT_FOUND,
+        "42P01",
+        format!("relation \"{}.{}\" does not exist", req.schema, req.table),
+    )
+    .into()
+}
+
+fn build(table: &Table, req: &Request) -> Result<Statement, ApiError> {
+    let body = req.body.clone().map(|b| drop_blank_non_text(b, table));
+    Ok(match req.method {
+        Method::GET | Method::HEAD => sql::select(table, &req.query)?,
+        Method::DELETE => sql::delete(table, &req.query)?,
+        Method::POST => {
+            let rows = match body {
+                Some(Value::Array(rows)) => rows,
+                Some(obj @ Value::Object(_)) => vec![obj],
+                // PostgREST truncates any other JSON value to an empty array.
+                _ => Vec::new(),
+            };
+            let columns = match &req.query.columns {
+                Some(cols) => cols.clone(),
+                None => payload_keys(&rows)?,
+            };
+            for c in &columns {
+                table.require_payload_column(c)?;
+            }
+            sql::insert(
+                table,
+                &req.query,
+                &columns,
+                Value::Array(rows).to_string(),
+                req.prefer.resolution,
+            )?
+        }
+        Method::PATCH => {
+            let obj = match body {
+                Some(Value::Object(obj)) => obj,
+                Some(Value::Array(rows)) => {
+                    // PostgREST takes an array's first object as the patch.
+                    let keys = payload_keys(&rows)?;
+                    match rows.into_iter().next() {
+                        Some(Value::Object(obj)) if !keys.is_empty() => obj,
+                        _ => Default::default(),
+                    }
+                }
+                _ => Default::default(),
+            };
+            let columns: Vec<String> = obj.keys().cloned().collect();
+            for c in &columns {
+                table.require_payload_column(c)?;
+            }
+            sql::update(table, &req.query, &columns, Value::Object(obj).to_string())?
+        }
+        _ => {
+            return Err(PostgrestError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "PGRST117",
+                format!("Unsupported HTTP method: {}", req.method),
+            )
+            .into());
+        }
+    })
+}
+
+/// PostgREST v12 takes the first object's keys and requires every object to have the same set.
+fn payload_keys(rows: &[Value]) -> Result<Vec<String>, PostgrestError> {
+    let mismatch = || {
+        PostgrestError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST102",
+            "All object keys must match",
+        )
+    };
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let first = first.as_object().ok_or_else(mismatch)?;
+    let keys: Vec<String> = first.keys().cloned().collect();
+    for row in rows {
+        let obj = row.as_object().ok_or_else(mismatch)?;
+        if obj.len() != keys.len() || !keys.iter().all(|k| obj.contains_key(k)) {
+            return Err(mismatch());
+        }
+    }
+    Ok(keys)
+}
+
+/// InsForge drops a key whose value is exactly `""` unless its column is text-like (unknown
+/// columns count as not text-like), before PostgREST sees the body.
+fn drop_blank_non_text(body: Value, table: &Table) -> Value {
+    let keep = |k: &String, v: &Value| {
+        v.as_str() != Some("") || table.column(k).is_some_and(|c| c.text_like)
+    };
+    match body {
+        Value::Object(mut obj) => {
+            obj.retain(|k, v| keep(k, v));
+            Value::Object(obj)
+        }
+        Value::Array(rows) => Value::Array(
+            rows.into_iter()
+                .map(|r| drop_blank_non_text(r, table))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn params(st: &Statement) -> Vec<&(dyn ToSql + Sync)> {
+    st.params
+        .iter()
+        .map(|p| match p {
+            Param::Text(s) => s as &(dyn ToSql + Sync),
+            Param::TextArray(v) => v as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+async fn run_statement(
+    tx: &tokio_postgres::Transaction<'_>,
+    st: &Statement,
+) -> Result<(String, i64), tokio_postgres::Error> {
+    let row = tx.query_one(&st.sql, &params(st)).await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+async fn run_count(
+    tx: &tokio_postgres::Transaction<'_>,
+    st: &Statement,
+) -> Result<i64, tokio_postgres::Error> {
+    tx.query_one(&st.sql, &params(st)).await?.try_get(0)
+}
+
+async fn exposed_schemas(
+    tx: &tokio_postgres::Transaction<'_>,
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' \
+             AND nspname <> 'information_schema' AND nspname <> ALL($1) \
+             ORDER BY nspname <> 'public', nspname",
+            &[&INTERNAL_SCHEMAS],
+        )
+        .await?;
+    rows.iter().map(|r| r.try_get(0)).collect()
+}
+
+async fn load_table(
+    tx: &tokio_postgres::Transaction<'_>,
+    schema: &str,
+    name: &str,
+) -> Result<Option<Table>, tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), \
+                    t.typname IN ('text', 'varchar', 'bpchar', 'citext'), \
+                    coalesce(a.attnum = ANY (i.indkey), false) \
+             FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+             JOIN pg_type t ON t.oid = a.atttypid \
+             LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary \
+             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'f', 'p') \
+             ORDER BY a.attnum",
+            &[&schema, &name],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let columns = rows
+        .iter()
+        .map(|r| {
+            Ok(Column {
+                name: r.try_get(0)?,
+                type_sql: r.try_get(1)?,
+                text_like: r.try_get(2)?,
+                primary_key: r.try_get(3)?,
+            })
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()?;
+    Ok(Some(Table {
+        schema: schema.into(),
+        name: name.into(),
+        columns,
+    }))
+}
+
+/// PostgREST's `Content-Range` value: `lower-upper/total`, `*` for an empty range or an
+/// unknown total.
+fn content_range(lower: u64, rows: i64, total: Option<i64>) -> String {
+    let upper = lower as i64 + rows - 1;
+    let start = if total != Some(0) && lower as i64 <= upper {
+        format!("{lower}-{upper}")
+    } else {
+        "*".into()
+    };
+    let total = total.map(|t| t.to_string()).unwrap_or_else(|| "*".into());
+    format!("{start}/{total}")
+}
+
+fn respond(req: &Request, json: &str, rows: i64, total: Option<i64>) -> Result<Response, ApiError> {
+    let read = matches!(req.method, Method::GET | Method::HEAD);
+    let representation = req.prefer.representation == Return::Representation;
+    let lower = req.query.offset.unwrap_or(0);
+    let (mut status, range) = match req.method {
+        // PostgREST reports inserts and deletes as `*/*` whatever the row count.
+        Method::POST => (StatusCode::CREATED, content_range(1, 0, None)),
+        Method::DELETE | Method::PATCH => {
+            let status = if representation {
+                StatusCode::OK
+            } else {
+                StatusCode::NO_CONTENT
+            };
+            let range = if req.method == Method::PATCH {
+                content_range(0, rows, None)
+            } else {
+                content_range(1, 0, None)
+            };
+            (status, range)
+        }
+        _ => (StatusCode::OK, content_range(lower, rows, total)),
+    };
+    if let (true, Some(total)) = (read, total) {
+        if lower as i64 > total {
+            return Err(PostgrestError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "PGRST103",
+                "Requested range not satisfiable",
+            )
+            .details(format!(
+                "An offset of {lower} was requested, but there are only {total} rows."
+            ))
+            .into());
+        }
+        if rows < total {
+            status = StatusCode::PARTIAL_CONTENT;
+        }
+    }
+    let mut response = if status == StatusCode::NO_CONTENT {
+        status.into_response()
+    } else if read || representation {
+        // Re-serialized the way InsForge's `res.json()` does: compact, key order kept.
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| InsForgeError::internal(e.to_string()))?;
+        let (value, content_type) = if req.singular {
+            let first = value
+                .as_array()
+                .and_then(|a| a.first())
+                .cloned()
+                .unwrap_or(Value::Null);
+            (first, "application/vnd.pgrst.object+json; charset=utf-8")
+        } else {
+            (value, JSON_UTF8)
+        };
+        let bytes = if req.method == Method::HEAD {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&value).map_err(|e| InsForgeError::internal(e.to_string()))?
+        };
+        super::error::json_response(status, bytes, content_type)
+    } else {
+        // PostgREST sent no body; InsForge answers an empty upstream body with `[]`.
+        super::error::json_response(status, b"[]".to_vec(), JSON_UTF8)
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&range) {
+        headers.insert(header::CONTENT_RANGE, v);
+    }
+    if let Some(applied) = preference_applied(req) {
+        if let Ok(v) = HeaderValue::from_str(&applied) {
+            headers.insert("preference-applied", v);
+        }
+    }
+    Ok(response)
+}
+
+/// The preferences PostgREST echoes, in its fixed order (resolution, return, count).
+fn preference_applied(req: &Request) -> Option<String> {
+    let read = matches!(req.method, Method::GET | Method::HEAD);
+    let mut applied = Vec::new();
+    if req.method == Method::POST {
+        match req.prefer.resolution {
+            Some(Resolution::MergeDuplicates) => applied.push("resolution=merge-duplicates"),
+            Some(Resolution::IgnoreDuplicates) => applied.push("resolution=ignore-duplicates"),
+            None => {}
+        }
+    }
+    if !read && req.prefer.return_given {
+        applied.push(match req.prefer.representation {
+            Return::Representation => "return=representation",
+            Return::Minimal => "return=minimal",
+            Return::HeadersOnly => "return=headers-only",
+        });
+    }
+    if req.prefer.count_exact {
+        applied.push("count=exact");
+    }
+    (!applied.is_empty()).then(|| applied.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_range;
+
+    #[test]
+    fn content_range_matches_postgrest() {
+        assert_eq!(content_range(0, 10, Some(42)), "0-9/42");
+        assert_eq!(content_range(0, 3, None), "0-2/*");
+        assert_eq!(content_range(0, 0, None), "*/*");
+        assert_eq!(content_range(0, 0, Some(0)), "*/0");
+        assert_eq!(content_range(5, 2, Some(7)), "5-6/7");
+    }
+}

@@ -1,0 +1,124 @@
+//! `devstack up`: the local stack for development. A persistent PostgreSQL cluster (or the
+//! database in `DATABASE_URL`) and the InsForge stand-in, until Ctrl-C.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use devstack::insforge::{Config, Server};
+use devstack::keys::ProjectKeys;
+use devstack::pg::{self, Cluster, ClusterOptions};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    about = "Local stand-ins for InsForge (and the auth providers) on a real PostgreSQL. Development and tests only."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start PostgreSQL and the InsForge stand-in; Ctrl-C stops both.
+    Up {
+        /// Where the cluster's data and the project's keys live between runs.
+        #[arg(long, default_value = ".devstack")]
+        dir: PathBuf,
+        /// Use this database instead of starting a cluster (it is set up the InsForge way first).
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        #[arg(long, env = "DEVSTACK_PG_PORT", default_value_t = 54330)]
+        pg_port: u16,
+        /// InsForge's own default port.
+        #[arg(long, env = "DEVSTACK_INSFORGE_PORT", default_value_t = 7130)]
+        insforge_port: u16,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let Command::Up {
+        dir,
+        database_url,
+        pg_port,
+        insforge_port,
+    } = Cli::parse().command;
+    match up(dir, database_url, pg_port, insforge_port).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("devstack: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn up(
+    dir: PathBuf,
+    database_url: Option<String>,
+    pg_port: u16,
+    insforge_port: u16,
+) -> Result<(), String> {
+    let keys_file = dir.join("insforge.env");
+    let keys = ProjectKeys::load_or_create(&keys_file)
+        .map_err(|e| format!("{}: {e}", keys_file.display()))?;
+    let (cluster, database_url) = match database_url {
+        Some(url) => {
+            println!("Using the database at DATABASE_URL");
+            pg::bootstrap_database(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            (None, url)
+        }
+        None => {
+            let data_dir = std::path::absolute(dir.join("pgdata")).map_err(|e| e.to_string())?;
+            println!(
+                "Starting PostgreSQL (data in {}) on 127.0.0.1:{pg_port}…",
+                data_dir.display()
+            );
+            let cluster = Cluster::start(ClusterOptions {
+                data_dir: Some(data_dir),
+                port: Some(pg_port),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            cluster
+                .create_database("insforge")
+                .await
+                .map_err(|e| e.to_string())?;
+            let url = cluster.url("insforge");
+            (Some(cluster), url)
+        }
+    };
+    let config = Config {
+        database_url: database_url.clone(),
+        jwt_secret: keys.jwt_secret.clone(),
+        api_key: keys.api_key.clone(),
+        anon_key: keys.anon_key.clone(),
+    };
+    let listener = TcpListener::bind(("127.0.0.1", insforge_port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{insforge_port}: {e}"))?;
+    let server = Server::start(&config, listener)
+        .await
+        .map_err(|e| e.to_string())?;
+    let env_file = dir.join("app.env");
+    std::fs::write(&env_file, keys.env_lines(Some(&server.url()))).map_err(|e| e.to_string())?;
+    println!("InsForge stand-in listening on {}", server.url());
+    println!("  PostgreSQL:        {database_url}");
+    println!(
+        "  project secrets:   {} (INSFORGE_* variables for the app)",
+        env_file.display()
+    );
+    println!("Ctrl-C stops everything.");
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    println!("Stopping…");
+    server.stop().await;
+    drop(cluster);
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! A private PostgreSQL cluster from the system's binaries, set up the way InsForge sets its
+//! database up. Throwaway clusters (tests) live in a temporary directory and vanish with their
+//! process; persistent ones (the dev stack) keep their data directory between runs.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Pid, Uid, User, chown};
+
+const ROLES_SQL: &str = include_str!("bootstrap_roles.sql");
+const DATABASE_SQL: &str = include_str!("bootstrap_database.sql");
+const TEMPLATE_DB: &str = "insforge_template";
+const THROWAWAY_PREFIX: &str = "devstack-pg-";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error(
+        "PostgreSQL server binaries not found (looked for initdb in $PG_BIN_DIR and \
+         /usr/lib/postgresql/*/bin); install them with `apt-get install postgresql`"
+    )]
+    BinariesNotFound,
+    #[error(
+        "running as root, but there is no unprivileged user (`postgres` or `nobody`) to run PostgreSQL as"
+    )]
+    NoUnprivilegedUser,
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} failed; its output:\n{log}")]
+    Command { what: String, log: String },
+    #[error("PostgreSQL did not accept connections within {0:?}; its log:\n{1}")]
+    NotReady(Duration, String),
+    #[error("database setup: {0}")]
+    Sql(#[from] tokio_postgres::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PgError {
+    let what = what.into();
+    move |source| PgError::Io { what, source }
+}
+
+/// How to start a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// `None`: a throwaway cluster in a fresh temporary directory, removed on stop.
+    pub data_dir: Option<PathBuf>,
+    /// `None`: any free loopback port.
+    pub port: Option<u16>,
+}
+
+/// A running cluster. Stopping (or dropping) it shuts PostgreSQL down; if this process dies
+/// first, the kernel signals PostgreSQL through `PR_SET_PDEATHSIG`, so no server outlives it.
+#[derive(Debug)]
+pub struct Cluster {
+    data_dir: PathBuf,
+    port: u16,
+    pid: Pid,
+    throwaway: bool,
+    /// Signalled by the waiter thread when the server process has exited.
+    exited: Mutex<Option<mpsc::Receiver<()>>>,
+}
+
+impl Cluster {
+    pub async fn start(options: ClusterOptions) -> Result<Cluster, PgError> {
+        let cluster = tokio::task::spawn_blocking(move || Self::start_blocking(options))
+            .await
+            .map_err(|e| PgError::Other(format!("cluster start task: {e}")))??;
+        cluster.wait_ready().await?;
+        cluster.bootstrap().await?;
+        Ok(cluster)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Connection URL for a database of this cluster, as the superuser.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates a database set up like an InsForge project's (from the bootstrapped template).
+    /// Does nothing if it exists.
+    pub async fn create_database(&self, name: &str) -> Result<(), PgError> {
+        let client = connect(&self.url("postgres")).await?;
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .await?
+            .is_some();
+        if !exists {
+            client
+                .batch_execute(&format!(
+                    "CREATE DATABASE {} TEMPLATE {TEMPLATE_DB}",
+                    quote_ident(name)
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn start_blocking(options: ClusterOptions) -> Result<Cluster, PgError> {
+        let bin = find_bin_dir()?;
+        let run_as = unprivileged_user()?;
+        let throwaway = options.data_dir.is_none();
+        let data_dir = match options.data_dir {
+            Some(dir) => dir,
+            None => {
+                sweep_stale_throwaways();
+                std::env::temp_dir().join(format!(
+                    "{THROWAWAY_PREFIX}{}-{:08x}",
+                    std::process::id(),
+                    rand::random::<u32>()
+                ))
+            }
+        };
+        if !data_dir.join("PG_VERSION").exists() {
+            init_data_dir(&bin, &data_dir, run_as.as_ref(), throwaway)?;
+        }
+        let port = match options.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
+        let log_path = data_dir.join("server.log");
+        let log = std::fs::File::create(&log_path).map_err(io("create server.log"))?;
+        if let Some(user) = &run_as {
+            chown(&log_path, Some(user.uid), Some(user.gid)).map_err(|e| PgError::Io {
+                what: "chown server.log".into(),
+                source: e.into(),
+            })?;
+        }
+        let mut cmd = Command::new(bin.join("postgres"));
+        cmd.arg("-D")
+            .arg(&data_dir)
+            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k", ""])
+            // InsForge's image runs in UTC; JSON timestamps depend on it.
+            .args(["-c", "timezone=UTC", "-c", "log_timezone=UTC"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(io("server.log"))?)
+            .stderr(log);
+        if throwaway {
+            // Durability is pointless for a cluster that is deleted afterwards.
+            cmd.args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]);
+        }
+        spawn_tied_to_this_process(
+            cmd,
+            run_as.as_ref(),
+            if throwaway {
+                Signal::SIGQUIT
+            } else {
+                Signal::SIGINT
+            },
+        )
+        .map(|(pid, exited)| Cluster {
+            data_dir,
+            port,
+            pid,
+            throwaway,
+            exited: Mutex::new(Some(exited)),
+        })
+    }
+
+    async fn wait_ready(&self) -> Result<(), PgError> {
+        let limit = Duration::from_secs(60);
+        let started = Instant::now();
+        loop {
+            if connect(&self.url("postgres")).await.is_ok() {
+                return Ok(());
+            }
+            let has_exited = self.exited.lock().map_or(true, |rx| {
+                rx.as_ref()
+                    .is_some_and(|rx| !matches!(rx.try_recv(), Err(mpsc::TryRecvError::Empty)))
+            });
+            if has_exited || started.elapsed() > limit {
+                let log =
+                    std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
+                return Err(PgError::NotReady(started.elapsed(), log));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn bootstrap(&self) -> Result<(), PgError> {
+        let admin = connect(&self.url("postgres")).await?;
+        admin.batch_execute(ROLES_SQL).await?;
+        let has_template = admin
+            .query_opt(
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                &[&TEMPLATE_DB],
+            )
+            .await?
+            .is_some();
+        if !has_template {
+            admin
+                .batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB}"))
+                .await?;
+            bootstrap_database(&self.url(TEMPLATE_DB)).await?;
+            admin
+                .batch_execute(&format!("ALTER DATABASE {TEMPLATE_DB} IS_TEMPLATE true"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Shuts the server down and waits for it; a throwaway cluster's directory is removed.
+    pub fn stop(&mut self) {
+        let Some(exited) = self.exited.get_mut().ok().and_then(Option::take) else {
+            return;
+        };
+        // SIGINT: fast shutdown (rolls back open transactions, then a clean checkpoint).
+        if kill(self.pid, Signal::SIGINT).is_ok() {
+            let _ = exited.recv_timeout(Duration::from_secs(30));
+        }
+        if self.throwaway {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Sets up an existing database the way InsForge sets up its own (roles, grants, `auth` and
+/// `system` schemas). Idempotent, so it can run against a database given by `DATABASE_URL`.
+pub async fn bootstrap_database(url: &str) -> Result<(), PgError> {
+    let client = connect(url).await?;
+    client.batch_execute(ROLES_SQL).await?;
+    client.batch_execute(DATABASE_SQL).await?;
+    Ok(())
+}
+
+pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PgError> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("postgres connection closed: {e}");
+        }
+    });
+    Ok(client)
+}
+
+pub fn quote_ident(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// `$PG_BIN_DIR`, else the newest `/usr/lib/postgresql/<major>/bin` that has `initdb`
+/// (Debian keeps server binaries off PATH).
+fn find_bin_dir() -> Result<PathBuf, PgError> {
+    if let Some(dir) = std::env::var_os("PG_BIN_DIR") {
+        let dir = PathBuf::from(dir);
+        return if dir.join("initdb").exists() {
+            Ok(dir)
+        } else {
+            Err(PgError::BinariesNotFound)
+        };
+    }
+    let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let major = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((major, bin))
+        })
+        .collect();
+    candidates.sort();
+    candidates
+        .pop()
+        .map(|(_, bin)| bin)
+        .ok_or(PgError::BinariesNotFound)
+}
+
+/// PostgreSQL refuses to run as root, and sessions and CI run as root.
+fn unprivileged_user() -> Result<Option<User>, PgError> {
+    if !Uid::effective().is_root() {
+        return Ok(None);
+    }
+    for name in ["postgres", "nobody"] {
+        if let Ok(Some(user)) = User::from_name(name) {
+            return Ok(Some(user));
+        }
+    }
+    Err(PgError::NoUnprivilegedUser)
+}
+
+fn init_data_dir(
+    bin: &Path,
+    dir: &Path,
+    run_as: Option<&User>,
+    throwaway: bool,
+) -> Result<(), PgError> {
+    std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
+    if let Some(user) = run_as {
+        chown(dir, Some(user.uid), Some(user.gid)).map_err(|e| PgError::Io {
+            what: format!("chown {} to {}", dir.display(), user.name),
+            source: e.into(),
+        })?;
+    }
+    let mut cmd = Command::new(bin.join("initdb"));
+    cmd.arg("-D").arg(dir).args([
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
+    ]);
+    if throwaway {
+        cmd.arg("--no-sync");
+    }
+    run_as_user(&mut cmd, run_as);
+    let out = cmd.output().map_err(io("run initdb"))?;
+    if !out.status.success() {
+        return Err(PgError::Command {
+            what: format!("initdb -D {}", dir.display()),
+            log: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn run_as_user(cmd: &mut Command, user: Option<&User>) {
+    use std::os::unix::process::CommandExt;
+    if let Some(user) = user {
+        // std drops supplementary groups when root switches uid.
+        cmd.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+    }
+}
+
+/// Spawns `cmd` from a thread that lives exactly as long as the child, with the parent-death
+/// signal set, so the child is signalled when this process ends in any way (the signal is tied
+/// to the spawning *thread*, hence the dedicated one).
+fn spawn_tied_to_this_process(
+    mut cmd: Command,
+    run_as: Option<&User>,
+    on_parent_death: Signal,
+) -> Result<(Pid, mpsc::Receiver<()>), PgError> {
+    use std::os::unix::process::CommandExt;
+    run_as_user(&mut cmd, run_as);
+    // SAFETY: the closure runs in the forked child before exec and only makes the
+    // async-signal-safe prctl(2) call. std runs it after switching uid, which matters because
+    // a credential change clears the parent-death signal.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(on_parent_death).map_err(std::io::Error::from)
+        });
+    }
+    let (pid_tx, pid_rx) = mpsc::channel();
+    let (exit_tx, exit_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("postgres-waiter".into())
+        .spawn(move || match cmd.spawn() {
+            Ok(mut child) => {
+                let _ = pid_tx.send(Ok(child.id()));
+                let _ = child.wait();
+                let _ = exit_tx.send(());
+            }
+            Err(e) => {
+                let _ = pid_tx.send(Err(e));
+            }
+        })
+        .map_err(io("spawn postgres waiter thread"))?;
+    let pid = pid_rx
+        .recv()
+        .map_err(|_| PgError::Other("postgres waiter thread died".into()))?
+        .map_err(io("start postgres"))?;
+    let pid = i32::try_from(pid).map_err(|_| PgError::Other(format!("pid {pid} out of range")))?;
+    Ok((Pid::from_raw(pid), exit_rx))
+}
+
+fn free_port() -> Result<u16, PgError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(io("find a free port"))?;
+    Ok(listener
+        .local_addr()
+        .map_err(io("find a free port"))?
+        .port())
+}
+
+/// Throwaway clusters of processes that died without cleaning up (a killed test run, say) leave
+/// their directories behind; their servers are gone thanks to the parent-death signal.
+fn sweep_stale_throwaways() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(THROWAWAY_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_identifiers() {
+        assert_eq!(quote_ident("todos"), "\"todos\"");
+        assert_eq!(
+            quote_ident("a\"; drop table x; --"),
+            "\"a\"\"; drop table x; --\""
+        );
+    }
+}
