@@ -208,9 +208,11 @@ pub fn count(table: &Table, query: &Query) -> Result<Statement, PostgrestError> 
 }
 
 fn mutation(b: &Builder<'_>, dml: String, query: &Query) -> String {
-    let source = format!("_pgrst_mut AS {}", q(&b.table.name));
+    let name = q(&b.table.name);
+    let source = format!("_pgrst_mut AS {name}");
+    // `{name}.*`, not `*`: an UPDATE … FROM would also return the body record's columns.
     format!(
-        "WITH _pgrst_mut AS ({dml} RETURNING *) {}",
+        "WITH _pgrst_mut AS ({dml} RETURNING {name}.*) {}",
         b.aggregate(&source, query, false)
     )
 }
