@@ -26,12 +26,29 @@ async fn create_list_update_toggle_delete() {
     assert!(second.created_at >= first.created_at);
 
     let renamed = client
-        .update_todo(&token, first.id, &TodoPatch { title: Some("renamed".into()), is_complete: None })
+        .update_todo(
+            &token,
+            first.id,
+            &TodoPatch {
+                title: Some("renamed".into()),
+                is_complete: None,
+            },
+        )
         .await
         .expect("rename");
-    assert_eq!((renamed.title.as_str(), renamed.is_complete), ("renamed", false));
+    assert_eq!(
+        (renamed.title.as_str(), renamed.is_complete),
+        ("renamed", false)
+    );
     let done = client
-        .update_todo(&token, first.id, &TodoPatch { title: None, is_complete: Some(true) })
+        .update_todo(
+            &token,
+            first.id,
+            &TodoPatch {
+                title: None,
+                is_complete: Some(true),
+            },
+        )
         .await
         .expect("toggle");
     assert_eq!((done.title.as_str(), done.is_complete), ("renamed", true));
@@ -39,9 +56,15 @@ async fn create_list_update_toggle_delete() {
 
     client.delete_todo(&token, second.id).await.expect("delete");
     assert_eq!(client.list_todos(&token).await.expect("list"), vec![done]);
-    let err = client.delete_todo(&token, second.id).await.expect_err("already gone");
+    let err = client
+        .delete_todo(&token, second.id)
+        .await
+        .expect_err("already gone");
     assert!(matches!(err, InsForgeError::NotFound(_)), "{err:?}");
-    let err = client.update_todo(&token, first.id, &TodoPatch::default()).await.expect_err("empty patch");
+    let err = client
+        .update_todo(&token, first.id, &TodoPatch::default())
+        .await
+        .expect_err("empty patch");
     assert!(matches!(err, InsForgeError::InvalidInput(_)), "{err:?}");
 }
 
@@ -49,7 +72,10 @@ async fn create_list_update_toggle_delete() {
 async fn a_token_for_another_project_is_unauthorized() {
     let other = devstack::testing::shared().fresh_project().await;
     let token = token_for(&other, &new_user());
-    let err = client(project()).list_todos(&token).await.expect_err("wrong secret");
+    let err = client(project())
+        .list_todos(&token)
+        .await
+        .expect_err("wrong secret");
     assert_eq!(err, InsForgeError::Unauthorized("Invalid token".into()));
 }
 
@@ -65,12 +91,22 @@ fn fast_options() -> ClientOptions {
 #[tokio::test]
 async fn an_unreachable_insforge_is_unavailable() {
     // Bind and drop: nothing listens on this port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let url = config::parse_base_url(&format!("http://127.0.0.1:{port}")).expect("url");
     let client = InsForgeClient::new(&url, fast_options()).expect("client");
-    let err = client.list_todos("token").await.expect_err("nothing listens");
+    let err = client
+        .list_todos("token")
+        .await
+        .expect_err("nothing listens");
     assert!(err.is_transient(), "{err:?}");
-    let err = client.create_todo("token", "x").await.expect_err("nothing listens");
+    let err = client
+        .create_todo("token", "x")
+        .await
+        .expect_err("nothing listens");
     assert!(matches!(err, InsForgeError::Unavailable(_)), "{err:?}");
 }
 
@@ -88,21 +124,41 @@ async fn failing_insforge() -> (InsForgeClient, Arc<AtomicUsize>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = config::parse_base_url(&format!("http://{}", listener.local_addr().expect("addr"))).expect("url");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = config::parse_base_url(&format!("http://{}", listener.local_addr().expect("addr")))
+        .expect("url");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (InsForgeClient::new(&url, fast_options()).expect("client"), hits)
+    (
+        InsForgeClient::new(&url, fast_options()).expect("client"),
+        hits,
+    )
 }
 
 #[tokio::test]
 async fn reads_are_retried_and_writes_are_not() {
     let (client, hits) = failing_insforge().await;
     let err = client.list_todos("token").await.expect_err("503");
-    assert_eq!(err, InsForgeError::Unavailable("Database client error. Retrying the connection.".into()));
-    assert_eq!(hits.swap(0, Ordering::SeqCst), 3, "a read is tried three times");
+    assert_eq!(
+        err,
+        InsForgeError::Unavailable("Database client error. Retrying the connection.".into())
+    );
+    assert_eq!(
+        hits.swap(0, Ordering::SeqCst),
+        3,
+        "a read is tried three times"
+    );
 
     client.create_todo("token", "x").await.expect_err("503");
-    assert_eq!(hits.swap(0, Ordering::SeqCst), 1, "a write that reached the server is not repeated");
-    client.delete_todo("token", uuid::Uuid::new_v4()).await.expect_err("503");
+    assert_eq!(
+        hits.swap(0, Ordering::SeqCst),
+        1,
+        "a write that reached the server is not repeated"
+    );
+    client
+        .delete_todo("token", uuid::Uuid::new_v4())
+        .await
+        .expect_err("503");
     assert_eq!(hits.swap(0, Ordering::SeqCst), 1);
 }

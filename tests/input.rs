@@ -9,7 +9,11 @@ use insforge_auth::todo::TodoPatch;
 use serde_json::{Value, json};
 
 async fn count_rows(token: &str) -> usize {
-    client(project()).list_todos(token).await.expect("list").len()
+    client(project())
+        .list_todos(token)
+        .await
+        .expect("list")
+        .len()
 }
 
 #[tokio::test]
@@ -26,12 +30,26 @@ async fn blank_and_overlong_titles_are_refused_by_the_database() {
     }
     assert_eq!(count_rows(&token).await, 0, "nothing was stored");
     let longest = "é".repeat(500);
-    assert_eq!(client.create_todo(&token, &longest).await.expect("500 chars fit").title, longest);
+    assert_eq!(
+        client
+            .create_todo(&token, &longest)
+            .await
+            .expect("500 chars fit")
+            .title,
+        longest
+    );
 
     // Updating to a blank title is refused too, and the row keeps its title.
     let todo = client.create_todo(&token, "keep").await.expect("create");
     let err = client
-        .update_todo(&token, todo.id, &TodoPatch { title: Some("  ".into()), is_complete: None })
+        .update_todo(
+            &token,
+            todo.id,
+            &TodoPatch {
+                title: Some("  ".into()),
+                is_complete: None,
+            },
+        )
         .await
         .expect_err("blank");
     assert!(matches!(err, InsForgeError::InvalidInput(_)), "{err:?}");
@@ -56,7 +74,13 @@ async fn any_text_round_trips_byte_for_byte() {
         let created = client.create_todo(&token, title).await.expect("create");
         assert_eq!(created.title, title);
     }
-    let listed: Vec<String> = client.list_todos(&token).await.expect("list").into_iter().map(|t| t.title).collect();
+    let listed: Vec<String> = client
+        .list_todos(&token)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.title)
+        .collect();
     let mut expected: Vec<String> = titles.iter().rev().map(|t| t.to_string()).collect();
     expected.sort();
     let mut got = listed.clone();
@@ -70,35 +94,80 @@ async fn malformed_ids_and_unknown_columns_are_4xx() {
     let token = token_for(project, &new_user());
     let url = records_url(project, "todos");
 
-    let res = http().get(format!("{url}?id=eq.not-a-uuid")).bearer_auth(&token).send().await.expect("get");
+    let res = http()
+        .get(format!("{url}?id=eq.not-a-uuid"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "22P02");
-    assert_eq!(body["message"], "invalid input syntax for type uuid: \"not-a-uuid\"");
+    assert_eq!(
+        body["message"],
+        "invalid input syntax for type uuid: \"not-a-uuid\""
+    );
 
-    let res = http().delete(format!("{url}?id=eq.1%20or%201=1")).bearer_auth(&token).send().await.expect("delete");
+    let res = http()
+        .delete(format!("{url}?id=eq.1%20or%201=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(res.status(), 400);
 
-    let res = http().get(format!("{url}?select=id,nope")).bearer_auth(&token).send().await.expect("get");
+    let res = http()
+        .get(format!("{url}?select=id,nope"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.expect("json");
-    assert_eq!(body, json!({"code":"42703","details":null,"hint":null,"message":"column todos.nope does not exist"}));
+    assert_eq!(
+        body,
+        json!({"code":"42703","details":null,"hint":null,"message":"column todos.nope does not exist"})
+    );
 
-    let res = http().post(&url).bearer_auth(&token).json(&json!({"title": "x", "nope": 1})).send().await.expect("post");
+    let res = http()
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({"title": "x", "nope": 1}))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "PGRST204");
-    assert_eq!(body["message"], "Could not find the 'nope' column of 'todos' in the schema cache");
+    assert_eq!(
+        body["message"],
+        "Could not find the 'nope' column of 'todos' in the schema cache"
+    );
 
-    let res = http().get(format!("{url}?is_complete=maybe.true")).bearer_auth(&token).send().await.expect("get");
+    let res = http()
+        .get(format!("{url}?is_complete=maybe.true"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.expect("json")["code"], "PGRST100");
 
-    let res = http().post(&url).bearer_auth(&token).header("content-type", "application/json").body("{\"title\":").send().await.expect("post");
+    let res = http()
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"title\":")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"], "INVALID_INPUT");
-    assert_eq!(body["nextActions"], "Please ensure your request body contains valid JSON");
+    assert_eq!(
+        body["nextActions"],
+        "Please ensure your request body contains valid JSON"
+    );
     assert_eq!(count_rows(&token).await, 0);
 }
 
@@ -107,15 +176,31 @@ async fn hostile_identifiers_and_filters_cannot_inject_sql() {
     let project = project();
     let token = token_for(project, &new_user());
     let other = token_for(project, &new_user());
-    let survivor = client(project).create_todo(&other, "survivor").await.expect("create");
+    let survivor = client(project)
+        .create_todo(&other, "survivor")
+        .await
+        .expect("create");
     let base = format!("{}/api/database/records", project.url);
 
     // A quote in the table name: refused by InsForge's identifier check.
-    let res = http().get(format!("{base}/todos%22%3B%20drop%20table%20todos%3B--")).bearer_auth(&token).send().await.expect("get");
+    let res = http()
+        .get(format!("{base}/todos%22%3B%20drop%20table%20todos%3B--"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<Value>().await.expect("json")["message"], "Invalid table name: cannot contain quotes or control characters");
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["message"],
+        "Invalid table name: cannot contain quotes or control characters"
+    );
     // Other odd table names are just tables that do not exist.
-    let res = http().get(format!("{base}/todos;%20delete%20from%20todos")).bearer_auth(&token).send().await.expect("get");
+    let res = http()
+        .get(format!("{base}/todos;%20delete%20from%20todos"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 404);
     assert_eq!(res.json::<Value>().await.expect("json")["code"], "42P01");
 
@@ -130,10 +215,18 @@ async fn hostile_identifiers_and_filters_cannot_inject_sql() {
         "id%3Bdrop=eq.1",
         "limit=1%3B%20delete%20from%20todos",
     ] {
-        let res = http().get(format!("{url}?{query}")).bearer_auth(&token).send().await.expect("get");
+        let res = http()
+            .get(format!("{url}?{query}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
         let status = res.status().as_u16();
         let body = res.text().await.expect("body");
-        assert!(status == 200 && body == "[]" || (400..500).contains(&status), "{query}: {status} {body}");
+        assert!(
+            status == 200 && body == "[]" || (400..500).contains(&status),
+            "{query}: {status} {body}"
+        );
     }
     let rows = client(project).list_todos(&other).await.expect("list");
     assert_eq!(rows, vec![survivor], "the other user's data is untouched");

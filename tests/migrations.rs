@@ -27,14 +27,27 @@ async fn a_fresh_project_gets_both_and_a_second_run_applies_nothing() {
     let project = testing::shared().fresh_project().await;
     assert_eq!(migrate(&project).await.expect("first run"), 2);
     let applied = migrator(&project).applied().await.expect("list");
-    let versions: Vec<(&str, &str)> = applied.iter().map(|m| (m.version.as_str(), m.name.as_str())).collect();
-    assert_eq!(versions, vec![("0002", "todos"), ("0001", "requesting-user-id")], "newest first");
+    let versions: Vec<(&str, &str)> = applied
+        .iter()
+        .map(|m| (m.version.as_str(), m.name.as_str()))
+        .collect();
+    assert_eq!(
+        versions,
+        vec![("0002", "todos"), ("0001", "requesting-user-id")],
+        "newest first"
+    );
     assert_eq!(migrate(&project).await.expect("second run"), 0);
 
     // The schema works: a user can create and read a todo in the new project.
     let token = token_for(&project, &new_user());
-    let todo = client(&project).create_todo(&token, "fresh").await.expect("create");
-    assert_eq!(client(&project).list_todos(&token).await.expect("list"), vec![todo]);
+    let todo = client(&project)
+        .create_todo(&token, "fresh")
+        .await
+        .expect("create");
+    assert_eq!(
+        client(&project).list_todos(&token).await.expect("list"),
+        vec![todo]
+    );
 }
 
 #[tokio::test]
@@ -59,10 +72,19 @@ async fn insforge_refuses_a_version_that_is_not_newer() {
 async fn a_file_older_than_the_newest_applied_is_reported_not_sent() {
     let project = testing::shared().fresh_project().await;
     let dir = dir_with(&[("0002_b.sql", "create table b (id int)")]);
-    migrator(&project).run(&migrate::read_dir(&dir).expect("read"), |_| {}).await.expect("apply 0002");
+    migrator(&project)
+        .run(&migrate::read_dir(&dir).expect("read"), |_| {})
+        .await
+        .expect("apply 0002");
     std::fs::write(dir.join("0001_a.sql"), "create table a (id int)").expect("write");
-    let err = migrator(&project).run(&migrate::read_dir(&dir).expect("read"), |_| {}).await.expect_err("out of order");
-    assert!(matches!(&err, MigrateError::OutOfOrder { file, latest } if file == "0001_a.sql" && latest == "0002"), "{err}");
+    let err = migrator(&project)
+        .run(&migrate::read_dir(&dir).expect("read"), |_| {})
+        .await
+        .expect_err("out of order");
+    assert!(
+        matches!(&err, MigrateError::OutOfOrder { file, latest } if file == "0001_a.sql" && latest == "0002"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -70,54 +92,135 @@ async fn the_first_failure_stops_the_run_and_says_why() {
     let project = testing::shared().fresh_project().await;
     let dir = dir_with(&[
         ("0001_ok.sql", "create table one (id int)"),
-        ("0002_broken.sql", "create table two (id int references nowhere(id))"),
+        (
+            "0002_broken.sql",
+            "create table two (id int references nowhere(id))",
+        ),
         ("0003_later.sql", "create table three (id int)"),
     ]);
     let mut applied = Vec::new();
     let err = migrator(&project)
-        .run(&migrate::read_dir(&dir).expect("read"), |f| applied.push(f.version.clone()))
+        .run(&migrate::read_dir(&dir).expect("read"), |f| {
+            applied.push(f.version.clone())
+        })
         .await
         .expect_err("0002 fails");
     assert_eq!(applied, vec!["0001"]);
     let message = err.to_string();
-    assert!(message.contains("0002_broken.sql") && message.contains("relation \"nowhere\" does not exist"), "{message}");
-    let versions: Vec<String> = migrator(&project).applied().await.expect("list").into_iter().map(|m| m.version).collect();
-    assert_eq!(versions, vec!["0001"], "the failed migration was rolled back and 0003 never sent");
+    assert!(
+        message.contains("0002_broken.sql")
+            && message.contains("relation \"nowhere\" does not exist"),
+        "{message}"
+    );
+    let versions: Vec<String> = migrator(&project)
+        .applied()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(
+        versions,
+        vec!["0001"],
+        "the failed migration was rolled back and 0003 never sent"
+    );
 }
 
 #[tokio::test]
 async fn badly_named_files_are_refused_before_anything_is_sent() {
-    for name in ["1-todos.sql", "0001_Todos.sql", "abc_todos.sql", "0001_.sql"] {
+    for name in [
+        "1-todos.sql",
+        "0001_Todos.sql",
+        "abc_todos.sql",
+        "0001_.sql",
+    ] {
         let dir = dir_with(&[(name, "select 1")]);
         let err = migrate::read_dir(&dir).expect_err(name);
         assert!(matches!(err, MigrateError::BadName { .. }), "{name}: {err}");
     }
     let dir = dir_with(&[("0001_a.sql", "select 1"), ("1_b.sql", "select 1")]);
-    assert!(matches!(migrate::read_dir(&dir), Err(MigrateError::DuplicateVersion { .. })));
+    assert!(matches!(
+        migrate::read_dir(&dir),
+        Err(MigrateError::DuplicateVersion { .. })
+    ));
 }
 
 #[tokio::test]
 async fn the_api_validates_and_guards_like_insforge() {
     let project = testing::shared().fresh_project().await;
     let url = format!("{}/api/database/migrations", project.url);
-    let post = |body: Value| http().post(&url).bearer_auth(&project.keys.api_key).json(&body).send();
+    let post = |body: Value| {
+        http()
+            .post(&url)
+            .bearer_auth(&project.keys.api_key)
+            .json(&body)
+            .send()
+    };
     let cases = [
-        (json!({}), 400, "version: Required, name: Required, sql: Required"),
-        (json!({"version": "v1", "name": "x", "sql": "select 1"}), 400, "Migration version must be a numeric string of at most 64 digits (e.g. 0001 or 20260418091500)."),
-        (json!({"version": "1", "name": "Bad Name", "sql": "select 1"}), 400, "Use lowercase letters, numbers, and hyphens only."),
-        (json!({"version": "1", "name": "x", "sql": "-- only a comment"}), 400, "Migration SQL must contain at least one statement."),
-        (json!({"version": "1", "name": "x", "sql": "begin; create table t (id int); commit;"}), 403, "Transaction control statements are not allowed."),
-        (json!({"version": "1", "name": "x", "sql": "creat table t (id int)"}), 403, "Query could not be parsed and was rejected for security reasons."),
+        (
+            json!({}),
+            400,
+            "version: Required, name: Required, sql: Required",
+        ),
+        (
+            json!({"version": "v1", "name": "x", "sql": "select 1"}),
+            400,
+            "Migration version must be a numeric string of at most 64 digits (e.g. 0001 or 20260418091500).",
+        ),
+        (
+            json!({"version": "1", "name": "Bad Name", "sql": "select 1"}),
+            400,
+            "Use lowercase letters, numbers, and hyphens only.",
+        ),
+        (
+            json!({"version": "1", "name": "x", "sql": "-- only a comment"}),
+            400,
+            "Migration SQL must contain at least one statement.",
+        ),
+        (
+            json!({"version": "1", "name": "x", "sql": "begin; create table t (id int); commit;"}),
+            403,
+            "Transaction control statements are not allowed.",
+        ),
+        (
+            json!({"version": "1", "name": "x", "sql": "creat table t (id int)"}),
+            403,
+            "Query could not be parsed and was rejected for security reasons.",
+        ),
     ];
     for (body, status, message) in cases {
         let res = post(body.clone()).await.expect("post");
         assert_eq!(res.status().as_u16(), status, "{body}");
-        assert_eq!(res.json::<Value>().await.expect("json")["message"], message, "{body}");
+        assert_eq!(
+            res.json::<Value>().await.expect("json")["message"],
+            message,
+            "{body}"
+        );
     }
-    let res = http().get(&url).bearer_auth(token_for(&project, &new_user())).send().await.expect("get");
+    let res = http()
+        .get(&url)
+        .bearer_auth(token_for(&project, &new_user()))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 403, "a user token is not an admin credential");
     let res = http().get(&url).send().await.expect("get");
-    assert_eq!(res.json::<Value>().await.expect("json")["message"], "No admin token provided");
-    let list: Value = http().get(&url).bearer_auth(&project.keys.api_key).send().await.expect("get").json().await.expect("json");
-    assert_eq!(list, json!({"migrations": []}), "nothing was applied by the refused requests");
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["message"],
+        "No admin token provided"
+    );
+    let list: Value = http()
+        .get(&url)
+        .bearer_auth(&project.keys.api_key)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        list,
+        json!({"migrations": []}),
+        "nothing was applied by the refused requests"
+    );
 }

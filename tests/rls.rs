@@ -19,13 +19,25 @@ async fn each_user_sees_only_their_own_todos() {
     let b1 = client.create_todo(&tb, "bob one").await.expect("create");
 
     let mine = client.list_todos(&ta).await.expect("list");
-    assert_eq!(mine.iter().map(|t| t.id).collect::<Vec<_>>(), vec![a2.id, a1.id], "newest first, only alice's");
+    assert_eq!(
+        mine.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![a2.id, a1.id],
+        "newest first, only alice's"
+    );
     let theirs = client.list_todos(&tb).await.expect("list");
     assert_eq!(theirs.iter().map(|t| t.id).collect::<Vec<_>>(), vec![b1.id]);
 
     // Asking for the other's row by id finds nothing.
     let url = format!("{}?id=eq.{}", records_url(project, "todos"), b1.id);
-    let rows: Value = http().get(&url).bearer_auth(&ta).send().await.expect("get").json().await.expect("json");
+    let rows: Value = http()
+        .get(&url)
+        .bearer_auth(&ta)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(rows, json!([]));
 }
 
@@ -37,10 +49,19 @@ async fn another_users_todo_cannot_be_changed_or_deleted() {
     let (to, ti) = (token_for(project, &owner), token_for(project, &intruder));
     let todo = client.create_todo(&to, "keep me").await.expect("create");
 
-    let patch = TodoPatch { title: Some("hacked".into()), is_complete: Some(true) };
-    let err = client.update_todo(&ti, todo.id, &patch).await.expect_err("not theirs");
+    let patch = TodoPatch {
+        title: Some("hacked".into()),
+        is_complete: Some(true),
+    };
+    let err = client
+        .update_todo(&ti, todo.id, &patch)
+        .await
+        .expect_err("not theirs");
     assert!(matches!(err, InsForgeError::NotFound(_)), "{err:?}");
-    let err = client.delete_todo(&ti, todo.id).await.expect_err("not theirs");
+    let err = client
+        .delete_todo(&ti, todo.id)
+        .await
+        .expect_err("not theirs");
     assert!(matches!(err, InsForgeError::NotFound(_)), "{err:?}");
 
     let rows = client.list_todos(&to).await.expect("list");
@@ -65,10 +86,16 @@ async fn rows_cannot_be_created_or_moved_into_someone_elses_name() {
     assert_eq!(res.status(), 403);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "42501");
-    assert_eq!(body["message"], "new row violates row-level security policy for table \"todos\"");
+    assert_eq!(
+        body["message"],
+        "new row violates row-level security policy for table \"todos\""
+    );
 
     // Moving one's own row to the victim is refused the same way.
-    let own = client(project).create_todo(&ta, "mine").await.expect("create");
+    let own = client(project)
+        .create_todo(&ta, "mine")
+        .await
+        .expect("create");
     let res = http()
         .patch(format!("{url}?id=eq.{}", own.id))
         .bearer_auth(&ta)
@@ -78,7 +105,10 @@ async fn rows_cannot_be_created_or_moved_into_someone_elses_name() {
         .expect("patch");
     assert_eq!(res.status(), 403);
 
-    let victims = client(project).list_todos(&token_for(project, &victim)).await.expect("list");
+    let victims = client(project)
+        .list_todos(&token_for(project, &victim))
+        .await
+        .expect("list");
     assert!(victims.is_empty(), "nothing was planted: {victims:?}");
 }
 
@@ -86,22 +116,55 @@ async fn rows_cannot_be_created_or_moved_into_someone_elses_name() {
 async fn anon_sees_nothing_and_cannot_write() {
     let project = project();
     let owner = new_user();
-    client(project).create_todo(&token_for(project, &owner), "private").await.expect("create");
+    client(project)
+        .create_todo(&token_for(project, &owner), "private")
+        .await
+        .expect("create");
     let url = records_url(project, "todos");
     let anon = &project.keys.anon_key;
 
-    let rows: Value = http().get(&url).bearer_auth(anon).send().await.expect("get").json().await.expect("json");
+    let rows: Value = http()
+        .get(&url)
+        .bearer_auth(anon)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(rows, json!([]));
 
     // No policy applies to anon, so the insert fails RLS; PostgREST answers 401 for the anon role.
-    let res = http().post(&url).bearer_auth(anon).json(&json!({ "title": "x" })).send().await.expect("post");
+    let res = http()
+        .post(&url)
+        .bearer_auth(anon)
+        .json(&json!({ "title": "x" }))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(res.status(), 401);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "42501");
 
-    let res = http().delete(&url).bearer_auth(anon).send().await.expect("delete");
+    let res = http()
+        .delete(&url)
+        .bearer_auth(anon)
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(res.status(), 204, "deletes nothing it cannot see");
-    let admin: Value =
-        http().get(format!("{url}?user_id=eq.{owner}")).bearer_auth(&project.keys.api_key).send().await.expect("get").json().await.expect("json");
-    assert_eq!(admin.as_array().map(Vec::len), Some(1), "the row survived, as the admin key (RLS bypassed) shows");
+    let admin: Value = http()
+        .get(format!("{url}?user_id=eq.{owner}"))
+        .bearer_auth(&project.keys.api_key)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        admin.as_array().map(Vec::len),
+        Some(1),
+        "the row survived, as the admin key (RLS bypassed) shows"
+    );
 }

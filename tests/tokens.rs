@@ -11,15 +11,24 @@ use common::*;
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
-const INVALID_TOKEN: &str = r#"{"error":"AUTH_UNAUTHORIZED","message":"Invalid token","statusCode":401}"#;
+const INVALID_TOKEN: &str =
+    r#"{"error":"AUTH_UNAUTHORIZED","message":"Invalid token","statusCode":401}"#;
 const NO_TOKEN: &str = r#"{"error":"AUTH_INVALID_CREDENTIALS","message":"No token provided","statusCode":401,"nextActions":"Check the token is valid or login to get a new token."}"#;
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn sign(secret: &str, claims: &Value) -> String {
-    encode(&Header::default(), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
+    encode(
+        &Header::default(),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
 }
 
 /// `(status, body)` of a GET on the todos with this Authorization header (or none).
@@ -36,14 +45,23 @@ async fn get_with(authorization: Option<&str>) -> (u16, String) {
 #[tokio::test]
 async fn a_minted_token_is_accepted() {
     let token = token_for(project(), &new_user());
-    assert_eq!(get_with(Some(&format!("Bearer {token}"))).await, (200, "[]".to_string()));
+    assert_eq!(
+        get_with(Some(&format!("Bearer {token}"))).await,
+        (200, "[]".to_string())
+    );
 }
 
 #[tokio::test]
 async fn an_expired_token_is_refused() {
     let secret = &project().keys.jwt_secret;
-    let token = sign(secret, &json!({"sub": new_user(), "role": "authenticated", "exp": now() - 5}));
-    assert_eq!(get_with(Some(&format!("Bearer {token}"))).await, (401, INVALID_TOKEN.to_string()));
+    let token = sign(
+        secret,
+        &json!({"sub": new_user(), "role": "authenticated", "exp": now() - 5}),
+    );
+    assert_eq!(
+        get_with(Some(&format!("Bearer {token}"))).await,
+        (401, INVALID_TOKEN.to_string())
+    );
 }
 
 #[tokio::test]
@@ -55,22 +73,35 @@ async fn a_token_without_exp_never_expires_as_on_insforge() {
 
 #[tokio::test]
 async fn a_token_signed_with_another_secret_is_refused() {
-    let token = sign("not-the-project-secret", &json!({"sub": new_user(), "role": "authenticated", "exp": now() + 60}));
-    assert_eq!(get_with(Some(&format!("Bearer {token}"))).await, (401, INVALID_TOKEN.to_string()));
+    let token = sign(
+        "not-the-project-secret",
+        &json!({"sub": new_user(), "role": "authenticated", "exp": now() + 60}),
+    );
+    assert_eq!(
+        get_with(Some(&format!("Bearer {token}"))).await,
+        (401, INVALID_TOKEN.to_string())
+    );
 }
 
 #[tokio::test]
 async fn an_unsigned_alg_none_token_is_refused() {
     let header = B64.encode(r#"{"alg":"none","typ":"JWT"}"#);
-    let payload = B64.encode(json!({"sub": new_user(), "role": "authenticated", "exp": now() + 60}).to_string());
+    let payload = B64
+        .encode(json!({"sub": new_user(), "role": "authenticated", "exp": now() + 60}).to_string());
     let token = format!("{header}.{payload}.");
-    assert_eq!(get_with(Some(&format!("Bearer {token}"))).await, (401, INVALID_TOKEN.to_string()));
+    assert_eq!(
+        get_with(Some(&format!("Bearer {token}"))).await,
+        (401, INVALID_TOKEN.to_string())
+    );
 }
 
 #[tokio::test]
 async fn a_token_without_sub_is_refused() {
     let secret = &project().keys.jwt_secret;
-    for claims in [json!({"role": "authenticated", "exp": now() + 60}), json!({"sub": "", "exp": now() + 60})] {
+    for claims in [
+        json!({"role": "authenticated", "exp": now() + 60}),
+        json!({"sub": "", "exp": now() + 60}),
+    ] {
         let token = sign(secret, &claims);
         assert_eq!(
             get_with(Some(&format!("Bearer {token}"))).await,
@@ -83,21 +114,40 @@ async fn a_token_without_sub_is_refused() {
 #[tokio::test]
 async fn a_role_other_than_authenticated_is_forbidden() {
     let secret = &project().keys.jwt_secret;
-    let token = sign(secret, &json!({"sub": new_user(), "role": "service_role", "exp": now() + 60}));
+    let token = sign(
+        secret,
+        &json!({"sub": new_user(), "role": "service_role", "exp": now() + 60}),
+    );
     assert_eq!(
         get_with(Some(&format!("Bearer {token}"))).await,
-        (403, r#"{"error":"AUTH_UNAUTHORIZED","message":"Invalid user role claim","statusCode":403}"#.to_string())
+        (
+            403,
+            r#"{"error":"AUTH_UNAUTHORIZED","message":"Invalid user role claim","statusCode":403}"#
+                .to_string()
+        )
     );
 }
 
 #[tokio::test]
 async fn garbage_and_missing_credentials_are_refused() {
-    assert_eq!(get_with(Some("Bearer not.a.jwt")).await, (401, INVALID_TOKEN.to_string()));
-    assert_eq!(get_with(Some("Bearer garbage")).await, (401, INVALID_TOKEN.to_string()));
+    assert_eq!(
+        get_with(Some("Bearer not.a.jwt")).await,
+        (401, INVALID_TOKEN.to_string())
+    );
+    assert_eq!(
+        get_with(Some("Bearer garbage")).await,
+        (401, INVALID_TOKEN.to_string())
+    );
     assert_eq!(get_with(None).await, (401, NO_TOKEN.to_string()));
     // Not "Bearer " exactly: treated as no token at all.
-    assert_eq!(get_with(Some("Basic dXNlcjpwYXNz")).await, (401, NO_TOKEN.to_string()));
-    assert_eq!(get_with(Some("bearer abc")).await, (401, NO_TOKEN.to_string()));
+    assert_eq!(
+        get_with(Some("Basic dXNlcjpwYXNz")).await,
+        (401, NO_TOKEN.to_string())
+    );
+    assert_eq!(
+        get_with(Some("bearer abc")).await,
+        (401, NO_TOKEN.to_string())
+    );
 }
 
 #[tokio::test]
@@ -117,7 +167,10 @@ async fn only_sub_email_and_role_reach_postgres() {
     // A custom claim is dropped by InsForge's gateway: rows are owned by `sub` and nothing else.
     let project = project();
     let sub = new_user();
-    let token = sign(&project.keys.jwt_secret, &json!({"sub": sub, "role": "authenticated", "user_id": "someone-else", "exp": now() + 60}));
+    let token = sign(
+        &project.keys.jwt_secret,
+        &json!({"sub": sub, "role": "authenticated", "user_id": "someone-else", "exp": now() + 60}),
+    );
     let res = http()
         .post(records_url(project, "todos"))
         .bearer_auth(&token)

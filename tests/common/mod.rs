@@ -34,7 +34,9 @@ pub fn project() -> &'static Project {
         // Blocking here is fine: each test runs on its own runtime, and this runs on a fresh thread.
         std::thread::spawn(move || {
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            rt.block_on(migrate(project)).map(|_| ()).map_err(|e| e.to_string())
+            rt.block_on(migrate(project))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         })
         .join()
         .map_err(|_| "migration thread panicked".to_string())
@@ -52,7 +54,11 @@ pub fn client(project: &Project) -> InsForgeClient {
 }
 
 pub fn minter(project: &Project) -> TokenMinter {
-    TokenMinter::new(&Secret::new(&project.keys.jwt_secret), Duration::from_secs(600)).expect("minter")
+    TokenMinter::new(
+        &Secret::new(&project.keys.jwt_secret),
+        Duration::from_secs(600),
+    )
+    .expect("minter")
 }
 
 /// A new user id in the shape Stytch's test users have; unique per call.
@@ -61,7 +67,9 @@ pub fn new_user() -> String {
 }
 
 pub fn token_for(project: &Project, sub: &str) -> String {
-    minter(project).mint(sub, Some(&format!("{sub}@example.com"))).expect("token")
+    minter(project)
+        .mint(sub, Some(&format!("{sub}@example.com")))
+        .expect("token")
 }
 
 pub fn records_url(project: &Project, table: &str) -> String {

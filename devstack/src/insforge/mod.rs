@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use auth::Credentials;
-use error::{InsForgeError, json_response};
+use error::json_response;
 
 /// What the stand-in needs to know; the same three secrets a real InsForge project has.
 #[derive(Clone)]
@@ -101,13 +101,32 @@ async fn health() -> Response {
     )
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
-    error::ApiError::InsForge(InsForgeError::new(
-        StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-        format!("Endpoint {} not found", uri.path()),
-    ))
-    .into_response()
+/// The published InsForge image serves its dashboard, so unknown routes reach Express's
+/// default handler: an HTML page, not JSON.
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let path = uri
+        .path()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot {method} {path}</pre>\n</body>\n</html>\n"
+    );
+    let mut response = (StatusCode::NOT_FOUND, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        "content-security-policy",
+        axum::http::HeaderValue::from_static("default-src 'none'"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// A running stand-in. Dropping the handle (or `stop`) shuts it down.
