@@ -200,13 +200,13 @@ impl Migrator {
             {
                 continue;
             }
-            if let Some(latest) = &latest {
-                if compare_versions(&file.version, latest) != Ordering::Greater {
-                    return Err(MigrateError::OutOfOrder {
-                        file: file_name(file),
-                        latest: latest.clone(),
-                    });
-                }
+            if let Some(latest) = &latest
+                && compare_versions(&file.version, latest) != Ordering::Greater
+            {
+                return Err(MigrateError::OutOfOrder {
+                    file: file_name(file),
+                    latest: latest.clone(),
+                });
             }
             self.apply(file)
                 .await

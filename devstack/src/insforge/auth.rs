@@ -92,7 +92,7 @@ impl Credentials {
     }
 
     /// `extractApiKey`: a Bearer `ik_…` token first, else a non-empty `x-api-key` header.
-    fn api_key<'h>(headers: &'h HeaderMap) -> Option<&'h str> {
+    fn api_key(headers: &HeaderMap) -> Option<&str> {
         if let Some(token) = bearer(headers).filter(|t| t.starts_with("ik_")) {
             return Some(token);
         }

@@ -116,13 +116,13 @@ fn validate(body: &Value) -> Result<Input, InsForgeError> {
         None
     };
     let (version, name, sql) = (string("version"), string("name"), string("sql"));
-    if let Some(v) = &version {
-        if v.is_empty() || v.len() > 64 || !v.bytes().all(|b| b.is_ascii_digit()) {
-            issues.push((
-                "version",
-                "Migration version must be a numeric string of at most 64 digits (e.g. 0001 or 20260418091500).".into(),
-            ));
-        }
+    if let Some(v) = &version
+        && (v.is_empty() || v.len() > 64 || !v.bytes().all(|b| b.is_ascii_digit()))
+    {
+        issues.push((
+            "version",
+            "Migration version must be a numeric string of at most 64 digits (e.g. 0001 or 20260418091500).".into(),
+        ));
     }
     let name = name.map(|n| n.trim().to_string());
     if let Some(n) = &name {

@@ -328,7 +328,7 @@ fn parse_in_list(operand: &str) -> Option<Vec<String>> {
     Some(
         split_top_level(inner, ',')
             .into_iter()
-            .map(|v| unquote(v))
+            .map(unquote)
             .collect(),
     )
 }

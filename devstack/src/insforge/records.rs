@@ -479,10 +479,10 @@ fn respond(req: &Request, json: &str, rows: i64, total: Option<i64>) -> Result<R
     if let Ok(v) = HeaderValue::from_str(&range) {
         headers.insert(header::CONTENT_RANGE, v);
     }
-    if let Some(applied) = preference_applied(req) {
-        if let Ok(v) = HeaderValue::from_str(&applied) {
-            headers.insert("preference-applied", v);
-        }
+    if let Some(applied) = preference_applied(req)
+        && let Ok(v) = HeaderValue::from_str(&applied)
+    {
+        headers.insert("preference-applied", v);
     }
     Ok(response)
 }
