@@ -13,7 +13,7 @@ cargo build --locked -q --features ssr --bin insforge-auth
 
 target/debug/devstack up --dir .devstack &
 stack=$!
-trap 'kill "$stack" 2>/dev/null; wait "$stack" 2>/dev/null' EXIT INT TERM
+trap 'kill -INT "$stack" 2>/dev/null; wait "$stack" 2>/dev/null' EXIT INT TERM
 
 for _ in $(seq 1 120); do
   [ -f .devstack/app.env ] && curl -fsS http://127.0.0.1:${DEVSTACK_INSFORGE_PORT:-7130}/api/health >/dev/null 2>&1 && break

@@ -1,5 +1,7 @@
 //! The secrets of a stand-in InsForge project, in the shapes real InsForge generates them.
 
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use rand::RngCore;
@@ -59,7 +61,7 @@ impl ProjectKeys {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, keys.env_lines(None))?;
+        write_private(path, &keys.env_lines(None))?;
         Ok(keys)
     }
 
@@ -75,4 +77,18 @@ impl ProjectKeys {
         ));
         out
     }
+}
+
+/// Writes a file only its owner can read: it holds project secrets.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // `mode` applies only when the file is created; an older file may be wider open.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(contents.as_bytes())
 }

@@ -33,7 +33,46 @@ enum Command {
         /// InsForge's own default port.
         #[arg(long, env = "DEVSTACK_INSFORGE_PORT", default_value_t = 7130)]
         insforge_port: u16,
+        #[command(flatten)]
+        keys: KeyArgs,
     },
+}
+
+/// Project secrets to use instead of the saved (or generated) ones. Like InsForge's
+/// `ACCESS_API_KEY` / `ACCESS_ANON_KEY`, a missing `ik_` / `anon_` prefix is added.
+#[derive(clap::Args)]
+struct KeyArgs {
+    #[arg(long, env = "DEVSTACK_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    #[arg(long, env = "DEVSTACK_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    #[arg(long, env = "DEVSTACK_ANON_KEY", hide_env_values = true)]
+    anon_key: Option<String>,
+}
+
+impl KeyArgs {
+    fn apply(self, mut keys: ProjectKeys) -> Result<ProjectKeys, String> {
+        let prefixed = |prefix: &str, v: String| {
+            if v.starts_with(prefix) {
+                v
+            } else {
+                format!("{prefix}{v}")
+            }
+        };
+        if let Some(secret) = self.jwt_secret {
+            if secret.is_empty() {
+                return Err("the JWT secret must not be empty".into());
+            }
+            keys.jwt_secret = secret;
+        }
+        if let Some(key) = self.api_key.filter(|k| !k.is_empty()) {
+            keys.api_key = prefixed("ik_", key);
+        }
+        if let Some(key) = self.anon_key.filter(|k| !k.is_empty()) {
+            keys.anon_key = prefixed("anon_", key);
+        }
+        Ok(keys)
+    }
 }
 
 #[tokio::main]
@@ -48,8 +87,9 @@ async fn main() -> std::process::ExitCode {
         database_url,
         pg_port,
         insforge_port,
+        keys,
     } = Cli::parse().command;
-    match up(dir, database_url, pg_port, insforge_port).await {
+    match up(dir, database_url, pg_port, insforge_port, keys).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("devstack: {e}");
@@ -63,10 +103,12 @@ async fn up(
     database_url: Option<String>,
     pg_port: u16,
     insforge_port: u16,
+    key_args: KeyArgs,
 ) -> Result<(), String> {
     let keys_file = dir.join("insforge.env");
     let keys = ProjectKeys::load_or_create(&keys_file)
         .map_err(|e| format!("{}: {e}", keys_file.display()))?;
+    let keys = key_args.apply(keys)?;
     let (cluster, database_url) = match database_url {
         Some(url) => {
             println!("Using the database at DATABASE_URL");
@@ -108,7 +150,8 @@ async fn up(
         .await
         .map_err(|e| e.to_string())?;
     let env_file = dir.join("app.env");
-    std::fs::write(&env_file, keys.env_lines(Some(&server.url()))).map_err(|e| e.to_string())?;
+    devstack::keys::write_private(&env_file, &keys.env_lines(Some(&server.url())))
+        .map_err(|e| format!("{}: {e}", env_file.display()))?;
     println!("InsForge stand-in listening on {}", server.url());
     println!("  PostgreSQL:        {database_url}");
     println!(
@@ -116,9 +159,19 @@ async fn up(
         env_file.display()
     );
     println!("Ctrl-C stops everything.");
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    shutdown_signal().await?;
     println!("Stopping…");
     server.stop().await;
     drop(cluster);
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM, so both a terminal and a process manager stop it cleanly.
+async fn shutdown_signal() -> Result<(), String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.map_err(|e| e.to_string()),
+        _ = term.recv() => Ok(()),
+    }
 }

@@ -22,7 +22,7 @@ pub fn parse_body(
     let parsed = if is_json && !body.is_empty() {
         let first = body.iter().find(|b| !b.is_ascii_whitespace());
         if !matches!(first, Some(b'{') | Some(b'[')) {
-            let shown = String::from_utf8_lossy(body);
+            let shown: String = String::from_utf8_lossy(body).chars().take(40).collect();
             return Err(InsForgeError::invalid_json(format!(
                 "Unexpected token, \"{shown}\" is not valid JSON"
             ))
