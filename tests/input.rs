@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use insforge_auth::server::insforge::InsForgeError;
 use insforge_auth::todo::TodoPatch;
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn count_rows(token: &str) -> usize {
     client(project())
@@ -93,76 +93,48 @@ async fn malformed_ids_and_unknown_columns_are_4xx() {
     let project = project();
     let token = token_for(project, &new_user());
     let url = records_url(project, "todos");
+    let get = |query: &str| http().get(format!("{url}?{query}")).bearer_auth(&token);
 
-    let res = http()
-        .get(format!("{url}?id=eq.not-a-uuid"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 400);
-    let body: Value = res.json().await.expect("json");
+    let (status, body) = send(get("id=eq.not-a-uuid")).await;
+    assert_eq!(status, 400);
     assert_eq!(body["code"], "22P02");
     assert_eq!(
         body["message"],
         "invalid input syntax for type uuid: \"not-a-uuid\""
     );
 
-    let res = http()
-        .delete(format!("{url}?id=eq.1%20or%201=1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(res.status(), 400);
+    let (status, _) = send(
+        http()
+            .delete(format!("{url}?id=eq.1%20or%201=1"))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!(status, 400);
 
-    let res = http()
-        .get(format!("{url}?select=id,nope"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 400);
-    let body: Value = res.json().await.expect("json");
+    let (status, body) = send(get("select=id,nope")).await;
+    assert_eq!(status, 400);
     assert_eq!(
         body,
         json!({"code":"42703","details":null,"hint":null,"message":"column todos.nope does not exist"})
     );
 
-    let res = http()
-        .post(&url)
-        .bearer_auth(&token)
-        .json(&json!({"title": "x", "nope": 1}))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(res.status(), 400);
-    let body: Value = res.json().await.expect("json");
+    let post = || http().post(&url).bearer_auth(&token);
+    let (status, body) = send(post().json(&json!({"title": "x", "nope": 1}))).await;
+    assert_eq!(status, 400);
     assert_eq!(body["code"], "PGRST204");
     assert_eq!(
         body["message"],
         "Could not find the 'nope' column of 'todos' in the schema cache"
     );
 
-    let res = http()
-        .get(format!("{url}?is_complete=maybe.true"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<Value>().await.expect("json")["code"], "PGRST100");
+    let (status, body) = send(get("is_complete=maybe.true")).await;
+    assert_eq!((status, &body["code"]), (400, &json!("PGRST100")));
 
-    let res = http()
-        .post(&url)
-        .bearer_auth(&token)
+    let broken = post()
         .header("content-type", "application/json")
-        .body("{\"title\":")
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(res.status(), 400);
-    let body: Value = res.json().await.expect("json");
+        .body("{\"title\":");
+    let (status, body) = send(broken).await;
+    assert_eq!(status, 400);
     assert_eq!(body["error"], "INVALID_INPUT");
     assert_eq!(
         body["nextActions"],
@@ -182,29 +154,23 @@ async fn hostile_identifiers_and_filters_cannot_inject_sql() {
         .expect("create");
     let base = format!("{}/api/database/records", project.url);
 
+    let get = |path_and_query: &str| {
+        http()
+            .get(format!("{base}/{path_and_query}"))
+            .bearer_auth(&token)
+    };
+
     // A quote in the table name: refused by InsForge's identifier check.
-    let res = http()
-        .get(format!("{base}/todos%22%3B%20drop%20table%20todos%3B--"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 400);
+    let (status, body) = send(get("todos%22%3B%20drop%20table%20todos%3B--")).await;
+    assert_eq!(status, 400);
     assert_eq!(
-        res.json::<Value>().await.expect("json")["message"],
+        body["message"],
         "Invalid table name: cannot contain quotes or control characters"
     );
     // Other odd table names are just tables that do not exist.
-    let res = http()
-        .get(format!("{base}/todos;%20delete%20from%20todos"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 404);
-    assert_eq!(res.json::<Value>().await.expect("json")["code"], "42P01");
+    let (status, body) = send(get("todos;%20delete%20from%20todos")).await;
+    assert_eq!((status, &body["code"]), (404, &json!("42P01")));
 
-    let url = format!("{base}/todos");
     for query in [
         "title=eq.x'%20or%20'1'='1",
         "title=in.(a,b))%20or%20(1=1",
@@ -215,16 +181,9 @@ async fn hostile_identifiers_and_filters_cannot_inject_sql() {
         "id%3Bdrop=eq.1",
         "limit=1%3B%20delete%20from%20todos",
     ] {
-        let res = http()
-            .get(format!("{url}?{query}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("get");
-        let status = res.status().as_u16();
-        let body = res.text().await.expect("body");
+        let (status, body) = send(get(&format!("todos?{query}"))).await;
         assert!(
-            status == 200 && body == "[]" || (400..500).contains(&status),
+            status == 200 && body == json!([]) || (400..500).contains(&status),
             "{query}: {status} {body}"
         );
     }

@@ -79,3 +79,15 @@ pub fn records_url(project: &Project, table: &str) -> String {
 pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
+
+/// Sends a request and returns its status and body: JSON when it parses, else the text as a
+/// JSON string.
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
