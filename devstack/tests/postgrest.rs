@@ -348,6 +348,16 @@ async fn updates_and_deletes_as_the_sdk_sends_them() {
         .expect("patch");
     assert_eq!(res.status(), 204);
     assert_eq!(res.text().await.expect("body"), "");
+    // A patch without columns changes nothing.
+    let res = api
+        .req(Method::PATCH, "items?id=eq.3")
+        .header("prefer", "return=representation")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.expect("json"), json!([]));
     // .delete().eq('id', 5): no body, no Prefer.
     let res = api
         .req(Method::DELETE, "items?id=eq.5")

@@ -293,6 +293,15 @@ pub fn update(
         table,
         params: Vec::new(),
     };
+    if columns.is_empty() {
+        // PostgREST answers a patch without columns with an empty result instead of running
+        // `UPDATE … SET` with nothing to set.
+        b.where_clause(&query.filters)?;
+        return Ok(Statement {
+            sql: "SELECT '[]'::text, 0::bigint".into(),
+            params: Vec::new(),
+        });
+    }
     let n = b.bind(Param::Text(body));
     let filter = b.where_clause(&query.filters)?;
     let sets: Vec<String> = columns
@@ -384,6 +393,13 @@ mod tests {
             "{}",
             st.sql
         );
+    }
+
+    #[test]
+    fn an_empty_patch_changes_nothing() {
+        let st = update(&todos(), &query(&[("id", "eq.1")]), &[], "{}".into()).expect("builds");
+        assert!(!st.sql.contains("UPDATE"), "{}", st.sql);
+        assert!(st.params.is_empty());
     }
 
     #[test]
