@@ -306,12 +306,38 @@ fn unprivileged_user() -> Result<Option<User>, PgError> {
     Err(PgError::NoUnprivilegedUser)
 }
 
+/// PostgreSQL, running as `user`, must be able to walk down to its data directory; a parent
+/// closed to other users (such as `/root`, mode 700) would make it fail with an obscure log.
+fn check_reachable(dir: &Path, user: &User) -> Result<(), PgError> {
+    use std::os::unix::fs::MetadataExt;
+    for ancestor in dir.ancestors().skip(1) {
+        let Ok(meta) = std::fs::metadata(ancestor) else {
+            continue;
+        };
+        let open_to_user = meta.mode() & 0o001 != 0
+            || (meta.uid() == user.uid.as_raw() && meta.mode() & 0o100 != 0)
+            || (meta.gid() == user.gid.as_raw() && meta.mode() & 0o010 != 0);
+        if !open_to_user {
+            return Err(PgError::Other(format!(
+                "PostgreSQL runs as the `{}` user, which cannot enter {}; put the data directory \
+                 elsewhere (devstack up --dir /var/tmp/insforge-devstack, or TMPDIR for tests)",
+                user.name,
+                ancestor.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn init_data_dir(
     bin: &Path,
     dir: &Path,
     run_as: Option<&User>,
     throwaway: bool,
 ) -> Result<(), PgError> {
+    if let Some(user) = run_as {
+        check_reachable(dir, user)?;
+    }
     std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
     if let Some(user) = run_as {
         chown(dir, Some(user.uid), Some(user.gid)).map_err(|e| PgError::Io {
