@@ -153,7 +153,7 @@ async fn up(
     devstack::keys::write_private(&env_file, &keys.env_lines(Some(&server.url())))
         .map_err(|e| format!("{}: {e}", env_file.display()))?;
     println!("InsForge stand-in listening on {}", server.url());
-    println!("  PostgreSQL:        {database_url}");
+    println!("  PostgreSQL:        {}", pg::redact_url(&database_url));
     println!(
         "  project secrets:   {} (INSFORGE_* variables for the app)",
         env_file.display()

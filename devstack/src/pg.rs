@@ -261,6 +261,27 @@ pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PgError> {
     Ok(client)
 }
 
+/// A connection URL fit to print: any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
 pub fn quote_ident(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
@@ -451,6 +472,19 @@ fn sweep_stale_throwaways() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:p@w@h:5/db"),
+            "postgres://u:***@h:5/db"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1:1/db"),
+            "postgres://postgres@127.0.0.1:1/db"
+        );
+        assert_eq!(redact_url("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
+    }
 
     #[test]
     fn quotes_identifiers() {

@@ -13,6 +13,8 @@ create table public.items (
   tag text,
   done boolean not null default false
 );
+create table public.codes (code varchar(3) primary key, amount numeric(5,2));
+insert into public.codes values ('abc', 1.23);
 insert into public.items (id, name, qty, tag, done) values
   (1, 'apple', 5, 'fruit', false),
   (2, 'Banana', null, 'fruit', true),
@@ -190,6 +192,53 @@ async fn range(api: &Api, query: &str, count: bool) -> (u16, String) {
     }
     let res = request.send().await.expect("get");
     (res.status().as_u16(), header(&res, "content-range"))
+}
+
+#[tokio::test]
+async fn filter_values_are_not_cut_to_the_column_type() {
+    let api = Api::new().await;
+    assert_eq!(api.get("codes?code=eq.abcZZZ").await, json!([]));
+    assert_eq!(api.get("codes?amount=eq.1.234").await, json!([]));
+    assert_eq!(api.get("codes?code=in.(abcd,x)").await, json!([]));
+    let res = api
+        .req(Method::DELETE, "codes?code=eq.abcZZZ")
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        api.get("codes?code=eq.abc&select=amount").await,
+        json!([{"amount": 1.23}])
+    );
+}
+
+#[tokio::test]
+async fn a_migrations_session_settings_do_not_leak_into_later_requests() {
+    let api = Api::new().await;
+    let sql = "do $$ begin execute 'set default_transaction_read_only = on'; end $$";
+    let res = api
+        .http
+        .post(format!("{}/api/database/migrations", api.project.url))
+        .header("x-api-key", &api.project.keys.api_key)
+        .json(&json!({"version": "2", "name": "session-setting", "sql": sql}))
+        .send()
+        .await
+        .expect("migrate");
+    assert_eq!(res.status(), 201);
+    for id in 20..25 {
+        let res = api
+            .req(Method::POST, "items")
+            .json(&json!({"id": id, "name": "n"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            res.status(),
+            201,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+    }
 }
 
 #[tokio::test]

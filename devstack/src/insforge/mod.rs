@@ -39,7 +39,7 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &self.database_url)
+            .field("database_url", &crate::pg::redact_url(&self.database_url))
             .finish_non_exhaustive()
     }
 }
@@ -60,12 +60,16 @@ pub enum ServeError {
 }
 
 pub fn router(config: &Config) -> Result<Router, ServeError> {
-    let pg_config: tokio_postgres::Config = config.database_url.parse()?;
+    let mut pg_config: tokio_postgres::Config = config.database_url.parse()?;
+    // InsForge's database runs in UTC, and JSON timestamps carry the session's offset.
+    pg_config.options("-c TimeZone=UTC");
     let manager = Manager::from_config(
         pg_config,
         tokio_postgres::NoTls,
         ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
+            // Migrations run arbitrary SQL; `Clean` resets whatever session state it left
+            // (PostgREST and InsForge's migrations do not share connections either).
+            recycling_method: RecyclingMethod::Clean,
         },
     );
     let pool = Pool::builder(manager)

@@ -68,6 +68,12 @@ struct Request {
     body: Option<Value>,
 }
 
+impl Request {
+    fn is_read(&self) -> bool {
+        matches!(self.method, Method::GET | Method::HEAD)
+    }
+}
+
 async fn run(
     state: &AppState,
     method: Method,
@@ -109,32 +115,26 @@ async fn run(
     execute(state, &caller, request).await
 }
 
+/// PostgREST's answer when it cannot talk to PostgreSQL.
+fn database_unreachable(e: impl std::fmt::Display) -> PostgrestError {
+    tracing::warn!("stand-in cannot use PostgreSQL: {e}");
+    PostgrestError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "PGRST001",
+        "Database client error. Retrying the connection.",
+    )
+    .details(e.to_string())
+}
+
 fn db_error(caller: &Caller) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
     move |e| match e.as_db_error() {
         Some(db) => PostgrestError::from_db(db, *caller != Caller::Anon).into(),
-        None => {
-            tracing::warn!("stand-in database error: {e}");
-            PostgrestError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "PGRST001",
-                "Database client error. Retrying the connection.",
-            )
-            .details(e.to_string())
-            .into()
-        }
+        None => database_unreachable(e).into(),
     }
 }
 
 async fn execute(state: &AppState, caller: &Caller, req: Request) -> Result<Response, ApiError> {
-    let mut client = state.pool.get().await.map_err(|e| {
-        tracing::warn!("stand-in cannot reach PostgreSQL: {e}");
-        PostgrestError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "PGRST001",
-            "Database client error. Retrying the connection.",
-        )
-        .details(e.to_string())
-    })?;
+    let mut client = state.pool.get().await.map_err(database_unreachable)?;
     let on_db = db_error(caller);
     let tx = client.transaction().await.map_err(&on_db)?;
     let exposed = exposed_schemas(&tx).await.map_err(&on_db)?;
@@ -173,7 +173,7 @@ async fn execute(state: &AppState, caller: &Caller, req: Request) -> Result<Resp
     .await
     .map_err(&on_db)?;
 
-    let read = matches!(req.method, Method::GET | Method::HEAD);
+    let read = req.is_read();
     let statement = build(&table, &req)?;
     let (json, rows) = run_statement(&tx, &statement).await.map_err(&on_db)?;
     let total = if read && req.prefer.count_exact {
@@ -364,7 +364,7 @@ async fn load_table(
 ) -> Result<Option<Table>, tokio_postgres::Error> {
     let rows = tx
         .query(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), \
+            "SELECT a.attname::text, format_type(a.atttypid, NULL), \
                     t.typname IN ('text', 'varchar', 'bpchar', 'citext'), \
                     coalesce(a.attnum = ANY (i.indkey), false) \
              FROM pg_class c \
@@ -412,7 +412,7 @@ fn content_range(lower: u64, rows: i64, total: Option<i64>) -> String {
 }
 
 fn respond(req: &Request, json: &str, rows: i64, total: Option<i64>) -> Result<Response, ApiError> {
-    let read = matches!(req.method, Method::GET | Method::HEAD);
+    let read = req.is_read();
     let representation = req.prefer.representation == Return::Representation;
     let lower = req.query.offset.unwrap_or(0);
     let (mut status, range) = match req.method {
@@ -489,7 +489,7 @@ fn respond(req: &Request, json: &str, rows: i64, total: Option<i64>) -> Result<R
 
 /// The preferences PostgREST echoes, in its fixed order (resolution, return, count).
 fn preference_applied(req: &Request) -> Option<String> {
-    let read = matches!(req.method, Method::GET | Method::HEAD);
+    let read = req.is_read();
     let mut applied = Vec::new();
     if req.method == Method::POST {
         match req.prefer.resolution {

@@ -11,7 +11,9 @@ use crate::pg::quote_ident as q;
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
-    /// `format_type()` of the column: comes from the catalog, never from a request.
+    /// The column's type without length or precision (`format_type(oid, NULL)`), so a filter
+    /// value is never truncated or rounded into matching (PostgREST leaves it untyped). It
+    /// comes from the catalog, never from a request.
     pub type_sql: String,
     pub text_like: bool,
     pub primary_key: bool,
