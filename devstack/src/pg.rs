@@ -71,10 +71,25 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start(options: ClusterOptions) -> Result<Cluster, PgError> {
-        let cluster = tokio::task::spawn_blocking(move || Self::start_blocking(options))
-            .await
-            .map_err(|e| PgError::Other(format!("cluster start task: {e}")))??;
-        cluster.wait_ready().await?;
+        // A free port found by binding and releasing it can be taken by someone else before
+        // PostgreSQL binds it: then try again with another.
+        let attempts = if options.port.is_none() { 3 } else { 1 };
+        let mut attempt = 1;
+        let cluster = loop {
+            let opts = options.clone();
+            let cluster = tokio::task::spawn_blocking(move || Self::start_blocking(opts))
+                .await
+                .map_err(|e| PgError::Other(format!("cluster start task: {e}")))??;
+            match cluster.wait_ready().await {
+                Ok(()) => break cluster,
+                Err(PgError::NotReady(_, log))
+                    if attempt < attempts && log.contains("could not bind") =>
+                {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         cluster.bootstrap().await?;
         Ok(cluster)
     }
@@ -226,11 +241,25 @@ impl Cluster {
         let Some(exited) = self.exited.get_mut().ok().and_then(Option::take) else {
             return;
         };
-        // SIGINT: fast shutdown (rolls back open transactions, then a clean checkpoint).
-        if kill(self.pid, Signal::SIGINT).is_ok() {
-            let _ = exited.recv_timeout(Duration::from_secs(30));
+        // Only signal a server that is still running: once the waiter has reaped it, its pid
+        // may belong to another process. SIGINT is a fast shutdown (open transactions rolled
+        // back, then a clean checkpoint); SIGQUIT and SIGKILL only if that hangs.
+        let mut stopped = !matches!(exited.try_recv(), Err(mpsc::TryRecvError::Empty));
+        for (signal, patience) in [
+            (Signal::SIGINT, Duration::from_secs(30)),
+            (Signal::SIGQUIT, Duration::from_secs(5)),
+            (Signal::SIGKILL, Duration::from_secs(5)),
+        ] {
+            if stopped || kill(self.pid, signal).is_err() {
+                break;
+            }
+            stopped = !matches!(
+                exited.recv_timeout(patience),
+                Err(mpsc::RecvTimeoutError::Timeout)
+            );
         }
-        if self.throwaway {
+        // Never delete the files of a server that might still be running.
+        if self.throwaway && stopped {
             let _ = std::fs::remove_dir_all(&self.data_dir);
         }
     }
@@ -340,8 +369,8 @@ fn check_reachable(dir: &Path, user: &User) -> Result<(), PgError> {
             || (meta.gid() == user.gid.as_raw() && meta.mode() & 0o010 != 0);
         if !open_to_user {
             return Err(PgError::Other(format!(
-                "PostgreSQL runs as the `{}` user, which cannot enter {}; put the data directory \
-                 elsewhere (devstack up --dir /var/tmp/insforge-devstack, or TMPDIR for tests)",
+                "PostgreSQL runs as the `{}` user, which may not be able to enter {}; put the data \
+                 directory elsewhere (devstack up --dir /var/tmp/insforge-devstack, or TMPDIR for tests)",
                 user.name,
                 ancestor.display()
             )));
@@ -356,9 +385,6 @@ fn init_data_dir(
     run_as: Option<&User>,
     throwaway: bool,
 ) -> Result<(), PgError> {
-    if let Some(user) = run_as {
-        check_reachable(dir, user)?;
-    }
     std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
     if let Some(user) = run_as {
         chown(dir, Some(user.uid), Some(user.gid)).map_err(|e| PgError::Io {
@@ -380,10 +406,15 @@ fn init_data_dir(
     run_as_user(&mut cmd, run_as);
     let out = cmd.output().map_err(io("run initdb"))?;
     if !out.status.success() {
+        // A likely cause worth naming, but only as a hint: groups and ACLs may say otherwise.
+        let hint = run_as
+            .and_then(|user| check_reachable(dir, user).err())
+            .map(|e| format!("\nhint: {e}"))
+            .unwrap_or_default();
         return Err(PgError::Command {
             what: format!("initdb -D {}", dir.display()),
             log: format!(
-                "{}{}",
+                "{}{}{hint}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             ),

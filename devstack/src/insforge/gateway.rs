@@ -2,6 +2,8 @@
 //! (`backend/src/app.ts` body parser, `records.routes.ts`, `utils/validations.ts`,
 //! `services/database/helpers.ts`).
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use serde_json::Value;
 
@@ -133,4 +135,20 @@ pub fn take_schema(
         .into());
     }
     Ok(schema)
+}
+
+/// InsForge accepts JSON bodies up to 100 MB (`MAX_JSON_BODY_SIZE`); past that body-parser's
+/// 413 goes through InsForge's error middleware, whose code for 413 is `INTERNAL_ERROR`.
+pub const MAX_BODY_BYTES: usize = 100 * 1024 * 1024;
+
+pub fn buffered(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "request entity too large".to_string()
+        } else {
+            rejection.body_text()
+        };
+        InsForgeError::new(status, "INTERNAL_ERROR", message).into()
+    })
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -67,9 +68,10 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 pub async fn apply(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result: Result<Response, ApiError> = async {
+        let body = gateway::buffered(body)?;
         let body = gateway::parse_body(&Method::POST, &headers, &body)?.unwrap_or(Value::Null);
         state.credentials.admin(&headers)?;
         let input = validate(&body)?;
@@ -169,13 +171,18 @@ fn js_type(v: &Value) -> &'static str {
 /// tree; the messages are InsForge's. Syntax errors are caught later (see `map_db_error`).
 fn guard(statements: &[String]) -> Option<&'static str> {
     for statement in statements {
+        // Words, upper-cased, with `=`, `;` and `,` as separators of their own and identifier
+        // quotes dropped, so `set "search_path"=x` reads like `SET SEARCH_PATH = X`.
         let words: Vec<String> = statement
             .lines()
             .map(|l| l.split("--").next().unwrap_or(""))
             .collect::<Vec<_>>()
             .join(" ")
+            .replace('=', " = ")
+            .replace([';', ','], " ")
+            .replace('"', "")
             .split_whitespace()
-            .map(|w| w.trim_end_matches(';').to_ascii_uppercase())
+            .map(str::to_ascii_uppercase)
             .collect();
         let starts = |prefix: &[&str]| {
             words.len() >= prefix.len() && words.iter().zip(prefix).all(|(w, p)| w == p)
@@ -224,6 +231,11 @@ fn guard(statements: &[String]) -> Option<&'static str> {
                 return Some("Changing SQL statement_timeout is not allowed.");
             }
             _ => {}
+        }
+        // `GRANT role TO user` / `REVOKE role FROM user` manage role membership; privilege
+        // grants name their object with ON.
+        if (starts(&["GRANT"]) || starts(&["REVOKE"])) && !words.iter().any(|w| w == "ON") {
+            return Some("Managing database roles is not allowed.");
         }
         for verb in ["CREATE", "ALTER", "DROP"] {
             if starts(&[verb, "DATABASE"]) {
@@ -438,5 +450,18 @@ mod tests {
             Some("Query contains restricted operations")
         );
         assert_eq!(s("create table t (id int)"), None);
+        assert_eq!(
+            s("set search_path=public"),
+            Some("Changing SQL search_path is not allowed.")
+        );
+        assert_eq!(
+            s("SET \"search_path\" TO x"),
+            Some("Changing SQL search_path is not allowed.")
+        );
+        assert_eq!(
+            s("grant authenticated to someone"),
+            Some("Managing database roles is not allowed.")
+        );
+        assert_eq!(s("grant select on public.t to anon"), None);
     }
 }

@@ -88,6 +88,9 @@ pub fn router(config: &Config) -> Result<Router, ServeError> {
             get(migrations::list).post(migrations::apply),
         )
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            gateway::MAX_BODY_BYTES,
+        ))
         .with_state(state))
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,7 @@ use super::{AppState, gateway};
 
 const OBJECT_MEDIA: &str = "application/vnd.pgrst.object+json";
 const JSON_UTF8: &str = "application/json; charset=utf-8";
+const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Schemas InsForge keeps to itself (`insforge.internal_schemas`); every other one is exposed.
 const INTERNAL_SCHEMAS: &[&str] = &[
     "ai",
@@ -41,21 +43,15 @@ pub async fn handle(
     Path(table): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match run(
-        &state,
-        method,
-        &table,
-        raw.as_deref().unwrap_or(""),
-        &headers,
-        &body,
-    )
-    .await
-    {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
+    let result = async {
+        let body = gateway::buffered(body)?;
+        let query = raw.as_deref().unwrap_or("");
+        run(&state, method, &table, query, &headers, &body).await
     }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 struct Request {
@@ -112,7 +108,10 @@ async fn run(
         singular,
         body,
     };
-    execute(state, &caller, request).await
+    // InsForge gives PostgREST 10 s and then answers with axios' timeout error.
+    tokio::time::timeout(UPSTREAM_TIMEOUT, execute(state, &caller, request))
+        .await
+        .unwrap_or_else(|_| Err(InsForgeError::internal("timeout of 10000ms exceeded").into()))
 }
 
 /// PostgREST's answer when it cannot talk to PostgreSQL.
