@@ -51,11 +51,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run_migrate(dir: &std::path::Path) -> Result<(), String> {
-    let url = config::parse_base_url(
-        &std::env::var("INSFORGE_URL")
-            .map_err(|_| "INSFORGE_URL is not set: the project's API base URL".to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+    let url = config::insforge_url(&Env).map_err(|e| e.to_string())?;
     let api_key = config::admin_api_key(&Env).map_err(|e| e.to_string())?;
     let files = migrate::read_dir(dir).map_err(|e| e.to_string())?;
     let migrator = Migrator::new(&url, api_key).map_err(|e| e.to_string())?;

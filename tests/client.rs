@@ -110,8 +110,8 @@ async fn an_unreachable_insforge_is_unavailable() {
     assert!(matches!(err, InsForgeError::Unavailable(_)), "{err:?}");
 }
 
-/// An InsForge that answers 503 to every request, counting them.
-async fn failing_insforge() -> (InsForgeClient, Arc<AtomicUsize>) {
+/// An InsForge that answers `status` to every request, counting them.
+async fn failing_insforge(status: StatusCode) -> (InsForgeClient, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
     let app = Router::new().route(
@@ -120,7 +120,9 @@ async fn failing_insforge() -> (InsForgeClient, Arc<AtomicUsize>) {
             let counter = counter.clone();
             async move {
                 counter.fetch_add(1, Ordering::SeqCst);
-                (StatusCode::SERVICE_UNAVAILABLE, r#"{"code":"PGRST001","details":null,"hint":null,"message":"Database client error. Retrying the connection."}"#)
+                (
+                    status,
+                    r#"{"code":"PGRST001","details":null,"hint":null,"message":"Database client error. Retrying the connection."}"#)
             }
         }),
     );
@@ -138,7 +140,7 @@ async fn failing_insforge() -> (InsForgeClient, Arc<AtomicUsize>) {
 
 #[tokio::test]
 async fn reads_are_retried_and_writes_are_not() {
-    let (client, hits) = failing_insforge().await;
+    let (client, hits) = failing_insforge(StatusCode::SERVICE_UNAVAILABLE).await;
     let err = client.list_todos("token").await.expect_err("503");
     assert_eq!(
         err,
@@ -161,4 +163,12 @@ async fn reads_are_retried_and_writes_are_not() {
         .await
         .expect_err("503");
     assert_eq!(hits.swap(0, Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_500_is_not_retried_because_insforge_already_retried_upstream() {
+    let (client, hits) = failing_insforge(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let err = client.list_todos("token").await.expect_err("500");
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
 }

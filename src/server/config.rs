@@ -100,7 +100,7 @@ pub struct InsForgeConfig {
 
 impl InsForgeConfig {
     pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
-        let url = parse_base_url(&required(src, "INSFORGE_URL", URL_EXPECTED)?)?;
+        let url = insforge_url(src)?;
         let jwt_secret = Secret::new(required(src, "INSFORGE_JWT_SECRET", SECRET_EXPECTED)?);
         let token_ttl = match src
             .get("INSFORGE_TOKEN_TTL_SECS")
@@ -137,6 +137,30 @@ pub fn admin_api_key(src: &impl Source) -> Result<Secret, ConfigError> {
         });
     }
     Ok(Secret::new(key))
+}
+
+/// `INSFORGE_URL`, which must be https unless it is this machine (the local stack) or
+/// `INSFORGE_ALLOW_HTTP=true` says a plain-http network is trusted (a private compose network):
+/// user tokens and the admin key travel in its requests.
+pub fn insforge_url(src: &impl Source) -> Result<Url, ConfigError> {
+    let url = parse_base_url(&required(src, "INSFORGE_URL", URL_EXPECTED)?)?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let allow_http = src
+        .get("INSFORGE_ALLOW_HTTP")
+        .is_some_and(|v| v.trim() == "true");
+    if url.scheme() == "http" && !loopback && !allow_http {
+        return Err(ConfigError::Invalid {
+            name: "INSFORGE_URL",
+            problem: "plain http to another machine would expose tokens".into(),
+            expected: "an https URL (or set INSFORGE_ALLOW_HTTP=true for a trusted private network)",
+        });
+    }
+    Ok(url)
 }
 
 pub fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
@@ -177,8 +201,8 @@ mod tests {
 
     #[test]
     fn names_the_variable_that_is_wrong() {
-        let err =
-            InsForgeConfig::from_source(&[("INSFORGE_URL", "http://x")]).expect_err("no secret");
+        let err = InsForgeConfig::from_source(&[("INSFORGE_URL", "http://127.0.0.1:7130")])
+            .expect_err("no secret");
         assert!(
             matches!(
                 err,
@@ -199,7 +223,7 @@ mod tests {
             "{err}"
         );
         let err = InsForgeConfig::from_source(&[
-            ("INSFORGE_URL", "http://x"),
+            ("INSFORGE_URL", "http://localhost:7130"),
             ("INSFORGE_JWT_SECRET", "s"),
             ("INSFORGE_TOKEN_TTL_SECS", "forever"),
         ])
@@ -207,6 +231,22 @@ mod tests {
         assert!(err.to_string().contains("INSFORGE_TOKEN_TTL_SECS"), "{err}");
         let err = admin_api_key(&[("INSFORGE_API_KEY", "anon_123")]).expect_err("not admin");
         assert!(err.to_string().contains("ik_"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine_or_when_allowed() {
+        assert!(insforge_url(&[("INSFORGE_URL", "http://127.0.0.1:7130")]).is_ok());
+        assert!(insforge_url(&[("INSFORGE_URL", "http://[::1]:7130")]).is_ok());
+        let err =
+            insforge_url(&[("INSFORGE_URL", "http://insforge:7130")]).expect_err("remote http");
+        assert!(err.to_string().contains("INSFORGE_ALLOW_HTTP"), "{err}");
+        assert!(
+            insforge_url(&[
+                ("INSFORGE_URL", "http://insforge:7130"),
+                ("INSFORGE_ALLOW_HTTP", "true")
+            ])
+            .is_ok()
+        );
     }
 
     #[test]

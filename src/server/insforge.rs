@@ -48,18 +48,14 @@ struct ErrorBody {
     #[serde(alias = "code")]
     error: Option<String>,
     message: Option<String>,
-    details: Option<String>,
 }
 
 impl InsForgeError {
     pub fn from_status(status: StatusCode, body: &str) -> Self {
         let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
+        // PostgREST's `details` are left out on purpose: for a constraint violation they quote
+        // the whole row ("Failing row contains …"), which belongs in neither logs nor the UI.
         let message = match &parsed {
-            Some(ErrorBody {
-                message: Some(m),
-                details: Some(d),
-                ..
-            }) if !d.is_empty() => format!("{m} ({d})"),
             Some(ErrorBody {
                 message: Some(m), ..
             }) => m.clone(),
@@ -80,7 +76,7 @@ impl InsForgeError {
         }
     }
 
-    fn from_transport(e: &reqwest::Error) -> Self {
+    pub(crate) fn from_transport(e: &reqwest::Error) -> Self {
         let what = if e.is_timeout() {
             "timed out"
         } else if e.is_connect() {
@@ -136,13 +132,7 @@ enum Idempotent {
 impl InsForgeClient {
     /// `base` is the project URL ending in `/` (see `config::parse_base_url`).
     pub fn new(base: &Url, options: ClientOptions) -> Result<Self, InsForgeError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("insforge-auth/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| InsForgeError::Unexpected(format!("HTTP client: {e}")))?;
+        let http = http_client(options.connect_timeout, options.request_timeout)?;
         let todos = base
             .join("api/database/records/todos")
             .map_err(|e| InsForgeError::Unexpected(format!("bad InsForge URL: {e}")))?;
@@ -221,8 +211,8 @@ impl InsForgeClient {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
-    /// Sends with retries where they are safe: every transient failure for idempotent requests;
-    /// only failures to connect (the request never left) for the others.
+    /// Sends with retries where they are safe: reads on a failed connection, timeout or gateway
+    /// error (502–504); writes only when the connection never opened (the request never left).
     async fn send(
         &self,
         request: RequestBuilder,
@@ -239,7 +229,10 @@ impl InsForgeClient {
                     let status = response.status();
                     let body = response.text().await.unwrap_or_default();
                     let error = InsForgeError::from_status(status, &body);
-                    if !(status.is_server_error() && idempotent == Idempotent::Yes) {
+                    // Only gateway failures are worth another try: a 500 from InsForge comes
+                    // after its own retries of PostgREST, and a 4xx will not change.
+                    let retryable = matches!(status.as_u16(), 502..=504);
+                    if !(retryable && idempotent == Idempotent::Yes) {
                         return Err(error);
                     }
                     error
@@ -261,11 +254,37 @@ impl InsForgeClient {
     }
 }
 
-async fn json<T: DeserializeOwned>(response: Response) -> Result<T, InsForgeError> {
+/// The HTTP client every call to InsForge goes through.
+pub(crate) fn http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<reqwest::Client, InsForgeError> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        // Shorter than Express's 5 s keep-alive, so a request is not written to a connection
+        // the server is closing (a write that fails that way could not be retried safely).
+        .pool_idle_timeout(Duration::from_secs(4))
+        // A redirect would turn a POST into a GET and may carry the token elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("insforge-auth/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| InsForgeError::Unexpected(format!("HTTP client: {e}")))
+}
+
+/// A response's JSON body, or the error InsForge answered with.
+pub(crate) async fn json<T: DeserializeOwned>(response: Response) -> Result<T, InsForgeError> {
+    let status = response.status();
     let bytes = response
         .bytes()
         .await
         .map_err(|e| InsForgeError::from_transport(&e))?;
+    if !status.is_success() {
+        return Err(InsForgeError::from_status(
+            status,
+            &String::from_utf8_lossy(&bytes),
+        ));
+    }
     serde_json::from_slice(&bytes)
         .map_err(|e| InsForgeError::Unexpected(format!("unreadable response: {e}")))
 }
@@ -282,9 +301,15 @@ mod tests {
             InsForgeError::from_status(StatusCode::UNAUTHORIZED, insforge),
             InsForgeError::Unauthorized("Invalid token".into())
         );
-        let postgrest = r#"{"code":"23514","details":"Failing row contains (…).","hint":null,"message":"new row for relation \"todos\" violates check constraint \"todos_title_length\""}"#;
+        let postgrest = r#"{"code":"23514","details":"Failing row contains (secret title).","hint":null,"message":"new row for relation \"todos\" violates check constraint \"todos_title_length\""}"#;
         match InsForgeError::from_status(StatusCode::BAD_REQUEST, postgrest) {
-            InsForgeError::InvalidInput(m) => assert!(m.contains("todos_title_length"), "{m}"),
+            InsForgeError::InvalidInput(m) => {
+                assert!(m.contains("todos_title_length"), "{m}");
+                assert!(
+                    !m.contains("secret title"),
+                    "row data stays out of messages: {m}"
+                );
+            }
             other => panic!("{other:?}"),
         }
         assert!(InsForgeError::from_status(StatusCode::BAD_GATEWAY, "").is_transient());

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::config::Secret;
-use super::insforge::InsForgeError;
+use super::insforge::{InsForgeError, http_client, json};
 
 /// `NNNN_name.sql`: the digits are InsForge's `version`, the rest its `name`.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,12 +135,8 @@ pub struct Migrator {
 
 impl Migrator {
     pub fn new(base: &Url, api_key: Secret) -> Result<Self, InsForgeError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            // Migrations may build indexes: give them time.
-            .timeout(Duration::from_secs(300))
-            .build()
-            .map_err(|e| InsForgeError::Unexpected(format!("HTTP client: {e}")))?;
+        // Migrations may build indexes: give them time.
+        let http = http_client(Duration::from_secs(5), Duration::from_secs(300))?;
         let endpoint = base
             .join("api/database/migrations")
             .map_err(|e| InsForgeError::Unexpected(format!("bad InsForge URL: {e}")))?;
@@ -158,8 +154,8 @@ impl Migrator {
             .bearer_auth(self.api_key.expose())
             .send()
             .await
-            .map_err(transport)?;
-        let list: MigrationList = parse(response).await?;
+            .map_err(|e| InsForgeError::from_transport(&e))?;
+        let list: MigrationList = json(response).await?;
         Ok(list.migrations)
     }
 
@@ -176,8 +172,8 @@ impl Migrator {
             .json(&body)
             .send()
             .await
-            .map_err(transport)?;
-        parse::<serde_json::Value>(response).await.map(|_| ())
+            .map_err(|e| InsForgeError::from_transport(&e))?;
+        json::<serde_json::Value>(response).await.map(|_| ())
     }
 
     /// Applies, in order, every file whose version the project does not have; calls `applied`
@@ -220,22 +216,6 @@ impl Migrator {
         }
         Ok(count)
     }
-}
-
-fn transport(e: reqwest::Error) -> InsForgeError {
-    InsForgeError::Unavailable(e.to_string())
-}
-
-async fn parse<T: serde::de::DeserializeOwned>(
-    response: reqwest::Response,
-) -> Result<T, InsForgeError> {
-    let status = response.status();
-    let body = response.text().await.map_err(transport)?;
-    if !status.is_success() {
-        return Err(InsForgeError::from_status(status, &body));
-    }
-    serde_json::from_str(&body)
-        .map_err(|e| InsForgeError::Unexpected(format!("unreadable response: {e}")))
 }
 
 #[cfg(test)]
