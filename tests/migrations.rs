@@ -149,12 +149,12 @@ async fn badly_named_files_are_refused_before_anything_is_sent() {
 async fn the_api_validates_and_guards_like_insforge() {
     let project = testing::shared().fresh_project().await;
     let url = format!("{}/api/database/migrations", project.url);
-    let post = |body: Value| {
+    let admin = || http().get(&url).bearer_auth(&project.keys.api_key);
+    let post = |body: &Value| {
         http()
             .post(&url)
             .bearer_auth(&project.keys.api_key)
-            .json(&body)
-            .send()
+            .json(body)
     };
     let cases = [
         (
@@ -189,35 +189,28 @@ async fn the_api_validates_and_guards_like_insforge() {
         ),
     ];
     for (body, status, message) in cases {
-        let res = post(body.clone()).await.expect("post");
-        assert_eq!(res.status().as_u16(), status, "{body}");
+        let (got_status, got) = send(post(&body)).await;
         assert_eq!(
-            res.json::<Value>().await.expect("json")["message"],
-            message,
+            (got_status, &got["message"]),
+            (status, &json!(message)),
             "{body}"
         );
     }
-    let res = http()
+    let as_user = http()
         .get(&url)
-        .bearer_auth(token_for(&project, &new_user()))
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 403, "a user token is not an admin credential");
-    let res = http().get(&url).send().await.expect("get");
+        .bearer_auth(token_for(&project, &new_user()));
     assert_eq!(
-        res.json::<Value>().await.expect("json")["message"],
-        "No admin token provided"
+        send(as_user).await.0,
+        403,
+        "a user token is not an admin credential"
     );
-    let list: Value = http()
-        .get(&url)
-        .bearer_auth(&project.keys.api_key)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let (status, body) = send(http().get(&url)).await;
+    assert_eq!(
+        (status, &body["message"]),
+        (401, &json!("No admin token provided"))
+    );
+    let (status, list) = send(admin()).await;
+    assert_eq!(status, 200);
     assert_eq!(
         list,
         json!({"migrations": []}),

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use insforge_auth::server::insforge::InsForgeError;
 use insforge_auth::todo::TodoPatch;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test]
 async fn each_user_sees_only_their_own_todos() {
@@ -29,16 +29,10 @@ async fn each_user_sees_only_their_own_todos() {
 
     // Asking for the other's row by id finds nothing.
     let url = format!("{}?id=eq.{}", records_url(project, "todos"), b1.id);
-    let rows: Value = http()
-        .get(&url)
-        .bearer_auth(&ta)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(rows, json!([]));
+    assert_eq!(
+        send(http().get(&url).bearer_auth(&ta)).await,
+        (200, json!([]))
+    );
 }
 
 #[tokio::test]
@@ -76,15 +70,9 @@ async fn rows_cannot_be_created_or_moved_into_someone_elses_name() {
     let url = records_url(project, "todos");
 
     // Inserting with a forged user_id: the policy's WITH CHECK refuses it (403, PostgreSQL 42501).
-    let res = http()
-        .post(&url)
-        .bearer_auth(&ta)
-        .json(&json!({ "title": "planted", "user_id": victim }))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(res.status(), 403);
-    let body: Value = res.json().await.expect("json");
+    let forged = json!({ "title": "planted", "user_id": victim });
+    let (status, body) = send(http().post(&url).bearer_auth(&ta).json(&forged)).await;
+    assert_eq!(status, 403);
     assert_eq!(body["code"], "42501");
     assert_eq!(
         body["message"],
@@ -123,45 +111,29 @@ async fn anon_sees_nothing_and_cannot_write() {
     let url = records_url(project, "todos");
     let anon = &project.keys.anon_key;
 
-    let rows: Value = http()
-        .get(&url)
-        .bearer_auth(anon)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(rows, json!([]));
+    assert_eq!(
+        send(http().get(&url).bearer_auth(anon)).await,
+        (200, json!([]))
+    );
 
     // No policy applies to anon, so the insert fails RLS; PostgREST answers 401 for the anon role.
-    let res = http()
-        .post(&url)
-        .bearer_auth(anon)
-        .json(&json!({ "title": "x" }))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(res.status(), 401);
-    let body: Value = res.json().await.expect("json");
+    let (status, body) = send(
+        http()
+            .post(&url)
+            .bearer_auth(anon)
+            .json(&json!({ "title": "x" })),
+    )
+    .await;
+    assert_eq!(status, 401);
     assert_eq!(body["code"], "42501");
 
-    let res = http()
-        .delete(&url)
-        .bearer_auth(anon)
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(res.status(), 204, "deletes nothing it cannot see");
-    let admin: Value = http()
+    let (status, _) = send(http().delete(&url).bearer_auth(anon)).await;
+    assert_eq!(status, 204, "deletes nothing it cannot see");
+    let as_admin = http()
         .get(format!("{url}?user_id=eq.{owner}"))
-        .bearer_auth(&project.keys.api_key)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+        .bearer_auth(&project.keys.api_key);
+    let (status, admin) = send(as_admin).await;
+    assert_eq!(status, 200);
     assert_eq!(
         admin.as_array().map(Vec::len),
         Some(1),

@@ -48,21 +48,26 @@ impl Api {
             .batch_execute(EXTRA_SCHEMA)
             .await
             .expect("extra schema");
-        let http = Client::new();
-        let res = http
-            .post(format!("{}/api/database/migrations", project.url))
-            .header("x-api-key", &project.keys.api_key)
-            .json(&json!({"version": "1", "name": "fixtures", "sql": SCHEMA}))
+        let api = Api {
+            project,
+            http: Client::new(),
+        };
+        api.migrate("1", "fixtures", SCHEMA).await;
+        api
+    }
+
+    /// Applies `sql` through the migrations API with the admin key; it must succeed.
+    async fn migrate(&self, version: &str, name: &str, sql: &str) {
+        let res = self
+            .http
+            .post(format!("{}/api/database/migrations", self.project.url))
+            .header("x-api-key", &self.project.keys.api_key)
+            .json(&json!({"version": version, "name": name, "sql": sql}))
             .send()
             .await
             .expect("migrate");
-        assert_eq!(
-            res.status(),
-            201,
-            "{}",
-            res.text().await.unwrap_or_default()
-        );
-        Api { project, http }
+        let status = res.status();
+        assert_eq!(status, 201, "{}", res.text().await.unwrap_or_default());
     }
 
     /// A request as a signed-in user (a token minted as the app does).
@@ -216,15 +221,7 @@ async fn filter_values_are_not_cut_to_the_column_type() {
 async fn a_migrations_session_settings_do_not_leak_into_later_requests() {
     let api = Api::new().await;
     let sql = "do $$ begin execute 'set default_transaction_read_only = on'; end $$";
-    let res = api
-        .http
-        .post(format!("{}/api/database/migrations", api.project.url))
-        .header("x-api-key", &api.project.keys.api_key)
-        .json(&json!({"version": "2", "name": "session-setting", "sql": sql}))
-        .send()
-        .await
-        .expect("migrate");
-    assert_eq!(res.status(), 201);
+    api.migrate("2", "session-setting", sql).await;
     for id in 20..25 {
         let res = api
             .req(Method::POST, "items")
