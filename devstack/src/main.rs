@@ -1,11 +1,14 @@
-//! `devstack up`: the local stack for development. A persistent PostgreSQL cluster (or the
-//! database in `DATABASE_URL`) and the InsForge stand-in, until Ctrl-C.
+//! `devstack up`: the local stack for development and end-to-end tests. A persistent
+//! PostgreSQL cluster (or the database in `DATABASE_URL`), the InsForge stand-in and the
+//! Stytch emulator, until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use devstack::insforge::{Config, Server};
-use devstack::keys::ProjectKeys;
+use devstack::control::InsForgeSwitch;
+use devstack::insforge::Config;
+use devstack::keys::{ProjectKeys, load_or_generate, random_secret};
+use devstack::stytch;
 use devstack::pg::{self, Cluster, ClusterOptions};
 use tokio::net::TcpListener;
 
@@ -20,22 +23,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start PostgreSQL and the InsForge stand-in; Ctrl-C stops both.
-    Up {
-        /// Where the cluster's data and the project's keys live between runs.
-        #[arg(long, default_value = ".devstack")]
-        dir: PathBuf,
-        /// Use this database instead of starting a cluster (it is set up the InsForge way first).
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: Option<String>,
-        #[arg(long, env = "DEVSTACK_PG_PORT", default_value_t = 54330)]
-        pg_port: u16,
-        /// InsForge's own default port.
-        #[arg(long, env = "DEVSTACK_INSFORGE_PORT", default_value_t = 7130)]
-        insforge_port: u16,
-        #[command(flatten)]
-        keys: KeyArgs,
-    },
+    /// Start PostgreSQL, the InsForge stand-in and the Stytch emulator; Ctrl-C stops them all.
+    Up(UpArgs),
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// Where the cluster's data and the project's keys live between runs.
+    #[arg(long, default_value = ".devstack")]
+    dir: PathBuf,
+    /// Use this database instead of starting a cluster (it is set up the InsForge way first).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    #[arg(long, env = "DEVSTACK_PG_PORT", default_value_t = 54330)]
+    pg_port: u16,
+    /// InsForge's own default port.
+    #[arg(long, env = "DEVSTACK_INSFORGE_PORT", default_value_t = 7130)]
+    insforge_port: u16,
+    #[arg(long, env = "DEVSTACK_STYTCH_PORT", default_value_t = 7140)]
+    stytch_port: u16,
+    /// Lets tests stop and restart the InsForge stand-in (`POST /insforge/stop|start`).
+    #[arg(long, env = "DEVSTACK_CONTROL_PORT", default_value_t = 7199)]
+    control_port: u16,
+    /// The app's address, written to `app.env` as `SITE_URL` (magic links lead there).
+    #[arg(long, env = "DEVSTACK_SITE_URL", default_value = "http://127.0.0.1:3000")]
+    site_url: String,
+    /// Lifetime of the Stytch emulator's session JWTs (Stytch: 300).
+    #[arg(long, env = "DEVSTACK_STYTCH_JWT_SECS", default_value_t = 300)]
+    stytch_jwt_secs: u64,
+    #[command(flatten)]
+    keys: KeyArgs,
 }
 
 /// Project secrets to use instead of the saved (or generated) ones. Like InsForge's
@@ -82,14 +99,8 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let Command::Up {
-        dir,
-        database_url,
-        pg_port,
-        insforge_port,
-        keys,
-    } = Cli::parse().command;
-    match up(dir, database_url, pg_port, insforge_port, keys).await {
+    let Command::Up(args) = Cli::parse().command;
+    match up(args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("devstack: {e}");
@@ -98,18 +109,19 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn up(
-    dir: PathBuf,
-    database_url: Option<String>,
-    pg_port: u16,
-    insforge_port: u16,
-    key_args: KeyArgs,
-) -> Result<(), String> {
+async fn listen(port: u16) -> Result<TcpListener, String> {
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))
+}
+
+async fn up(args: UpArgs) -> Result<(), String> {
+    let dir = args.dir;
     let keys_file = dir.join("insforge.env");
     let keys = ProjectKeys::load_or_create(&keys_file)
         .map_err(|e| format!("{}: {e}", keys_file.display()))?;
-    let keys = key_args.apply(keys)?;
-    let (cluster, database_url) = match database_url {
+    let keys = args.keys.apply(keys)?;
+    let (cluster, database_url) = match args.database_url {
         Some(url) => {
             println!("Using the database at DATABASE_URL");
             pg::bootstrap_database(&url)
@@ -120,12 +132,13 @@ async fn up(
         None => {
             let data_dir = std::path::absolute(dir.join("pgdata")).map_err(|e| e.to_string())?;
             println!(
-                "Starting PostgreSQL (data in {}) on 127.0.0.1:{pg_port}…",
-                data_dir.display()
+                "Starting PostgreSQL (data in {}) on 127.0.0.1:{}…",
+                data_dir.display(),
+                args.pg_port
             );
             let cluster = Cluster::start(ClusterOptions {
                 data_dir: Some(data_dir),
-                port: Some(pg_port),
+                port: Some(args.pg_port),
             })
             .await
             .map_err(|e| e.to_string())?;
@@ -143,25 +156,68 @@ async fn up(
         api_key: keys.api_key.clone(),
         anon_key: keys.anon_key.clone(),
     };
-    let listener = TcpListener::bind(("127.0.0.1", insforge_port))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{insforge_port}: {e}"))?;
-    let server = Server::start(&config, listener)
-        .await
+    let insforge = InsForgeSwitch::start(config, ([127, 0, 0, 1], args.insforge_port).into()).await?;
+    let control = devstack::serve::Server::spawn(
+        "devstack control",
+        devstack::control::router(insforge.clone()),
+        listen(args.control_port).await?,
+    )
+    .map_err(|e| e.to_string())?;
+
+    // The Stytch project and the app's session secret persist with the rest of the stack, so
+    // the app's configuration stays valid across restarts (sessions themselves do not).
+    let local_file = dir.join("local.env");
+    let fresh = stytch::Config::generate();
+    let local = load_or_generate(
+        &local_file,
+        &[
+            ("STYTCH_PROJECT_ID", &|| fresh.project_id.clone()),
+            ("STYTCH_SECRET", &|| fresh.secret.clone()),
+            ("SESSION_SECRET", &random_secret),
+        ],
+    )
+    .map_err(|e| format!("{}: {e}", local_file.display()))?;
+    let get = |name: &str| {
+        local
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let emulator = stytch::Emulator::new(stytch::Config {
+        project_id: get("STYTCH_PROJECT_ID"),
+        secret: get("STYTCH_SECRET"),
+        session_jwt_lifetime: std::time::Duration::from_secs(args.stytch_jwt_secs),
+    })
+    .map_err(|e| e.to_string())?;
+    let stytch_server = emulator
+        .serve(listen(args.stytch_port).await?)
         .map_err(|e| e.to_string())?;
+
+    let site_url = args.site_url.trim_end_matches('/');
+    let mut env = keys.env_lines(Some(&insforge.url()));
+    env.push_str(&format!(
+        "STYTCH_API_URL={stytch}\nSTYTCH_PROJECT_ID={project}\nSTYTCH_SECRET={secret}\nSESSION_SECRET={session}\nSITE_URL={site_url}\n",
+        stytch = stytch_server.url(),
+        project = get("STYTCH_PROJECT_ID"),
+        secret = get("STYTCH_SECRET"),
+        session = get("SESSION_SECRET"),
+    ));
     let env_file = dir.join("app.env");
-    devstack::keys::write_private(&env_file, &keys.env_lines(Some(&server.url())))
+    devstack::keys::write_private(&env_file, &env)
         .map_err(|e| format!("{}: {e}", env_file.display()))?;
-    println!("InsForge stand-in listening on {}", server.url());
-    println!("  PostgreSQL:        {}", pg::redact_url(&database_url));
-    println!(
-        "  project secrets:   {} (INSFORGE_* variables for the app)",
-        env_file.display()
-    );
+    println!("InsForge stand-in listening on {}", insforge.url());
+    println!("Stytch emulator listening on   {}", stytch_server.url());
+    println!("  outbox (magic links):  {}/dev/outbox", stytch_server.url());
+    println!("  PostgreSQL:            {}", pg::redact_url(&database_url));
+    println!("  control:               {}", control.url());
+    println!("  the app's settings:    {}", env_file.display());
     println!("Ctrl-C stops everything.");
     shutdown_signal().await?;
     println!("Stopping…");
-    server.stop().await;
+    stytch_server.stop().await;
+    control.stop().await;
+    insforge.down().await;
     drop(cluster);
     Ok(())
 }

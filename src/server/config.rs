@@ -70,7 +70,7 @@ pub fn load_dotenv() -> Result<(), String> {
     }
 }
 
-fn required(
+pub(crate) fn required(
     src: &impl Source,
     name: &'static str,
     expected: &'static str,
@@ -144,12 +144,7 @@ pub fn admin_api_key(src: &impl Source) -> Result<Secret, ConfigError> {
 /// user tokens and the admin key travel in its requests.
 pub fn insforge_url(src: &impl Source) -> Result<Url, ConfigError> {
     let url = parse_base_url(&required(src, "INSFORGE_URL", URL_EXPECTED)?)?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = is_loopback(&url);
     let allow_http = src
         .get("INSFORGE_ALLOW_HTTP")
         .is_some_and(|v| v.trim() == "true");
@@ -163,11 +158,29 @@ pub fn insforge_url(src: &impl Source) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 pub fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    parse_url("INSFORGE_URL", raw, URL_EXPECTED)
+}
+
+/// An http(s) URL without query or fragment, its path ending in `/` so joins keep it.
+pub(crate) fn parse_url(
+    name: &'static str,
+    raw: &str,
+    expected: &'static str,
+) -> Result<Url, ConfigError> {
     let invalid = |problem: String| ConfigError::Invalid {
-        name: "INSFORGE_URL",
+        name,
         problem,
-        expected: URL_EXPECTED,
+        expected,
     };
     let mut url = Url::parse(raw).map_err(|e| invalid(format!("{e}: {raw:?}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {

@@ -4,3 +4,5 @@ pub mod config;
 pub mod insforge;
 pub mod migrate;
 pub mod token;
+pub mod jwks;
+pub mod stytch;

@@ -11,7 +11,6 @@ mod records;
 mod split;
 pub mod sql;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -20,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 use auth::Credentials;
 use error::json_response;
@@ -137,57 +135,19 @@ async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response
 }
 
 /// A running stand-in. Dropping the handle (or `stop`) shuts it down.
-pub struct Server {
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
+pub struct Server;
 
 impl Server {
     /// Serves on `listener` in a task of the current runtime.
-    pub async fn start(config: &Config, listener: TcpListener) -> Result<Server, ServeError> {
+    pub async fn start(
+        config: &Config,
+        listener: TcpListener,
+    ) -> Result<crate::serve::Server, ServeError> {
         let app = router(config)?;
-        let addr = listener.local_addr()?;
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!("InsForge stand-in stopped: {e}");
-            }
-        });
-        Ok(Server {
-            addr,
-            shutdown: Some(tx),
-            task: Some(task),
-        })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        Ok(crate::serve::Server::spawn(
+            "InsForge stand-in",
+            app,
+            listener,
+        )?)
     }
 }

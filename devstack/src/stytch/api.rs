@@ -1,0 +1,473 @@
+//! Stytch's Consumer API endpoints: magic links (send, authenticate) and sessions
+//! (authenticate, revoke, JWKS), with Stytch's request checks and error bodies.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::Emulator;
+use super::state::{Data, MagicLink, Session, User, new_id, random_token};
+
+/// Stytch's error body. Every response, success or not, carries `status_code` and `request_id`.
+pub(crate) struct StytchError {
+    status: StatusCode,
+    error_type: &'static str,
+    message: String,
+}
+
+impl StytchError {
+    pub(crate) fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+        StytchError {
+            status,
+            error_type,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for StytchError {
+    fn into_response(self) -> Response {
+        let status = self.status.as_u16();
+        let body = json!({
+            "status_code": status,
+            "request_id": new_id("request-id"),
+            "error_type": self.error_type,
+            "error_message": self.message,
+            "error_url": format!("https://stytch.com/docs/api/errors/{status}#{}", self.error_type),
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+type Reply = Result<axum::Json<Value>, StytchError>;
+
+fn ok(mut body: Value) -> Reply {
+    if let Value::Object(map) = &mut body {
+        map.insert("status_code".into(), json!(200));
+        map.insert("request_id".into(), json!(new_id("request-id")));
+    }
+    Ok(axum::Json(body))
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Checks Basic auth (project id and secret), then parses the JSON body.
+fn request<T: DeserializeOwned>(emu: &Emulator, headers: &HeaderMap, body: &Bytes) -> Result<T, StytchError> {
+    let credentials = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| STANDARD.decode(v.trim()).ok())
+        .and_then(|v| String::from_utf8(v).ok());
+    let Some(credentials) = credentials else {
+        return Err(StytchError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_credentials",
+            "Unauthorized credentials.",
+        ));
+    };
+    let (project_id, secret) = credentials.split_once(':').unwrap_or((&credentials, ""));
+    if project_id != emu.config.project_id || secret != emu.config.secret {
+        return Err(StytchError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_credentials",
+            "Unauthorized credentials.",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        tracing::info!("Stytch emulator: rejected request body: {e}");
+        StytchError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "The submitted request is invalid.",
+        )
+    })
+}
+
+/// Stytch's own check is stricter; this one catches what a user mistypes.
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn valid_redirect(url: &str) -> bool {
+    (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len()
+}
+
+fn minutes_in(value: Option<i64>, default: i64, min: i64, max: i64, field: &str) -> Result<i64, StytchError> {
+    let minutes = value.unwrap_or(default);
+    if (min..=max).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(StytchError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_expiration",
+            format!("{field} must be between {min} and {max} minutes."),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginOrCreate {
+    email: String,
+    login_magic_link_url: Option<String>,
+    signup_magic_link_url: Option<String>,
+    login_expiration_minutes: Option<i64>,
+    signup_expiration_minutes: Option<i64>,
+}
+
+pub(crate) async fn login_or_create(State(emu): State<Arc<Emulator>>, headers: HeaderMap, body: Bytes) -> Reply {
+    let req: LoginOrCreate = request(&emu, &headers, &body)?;
+    let email = req.email.trim().to_lowercase();
+    if !valid_email(&email) {
+        return Err(StytchError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_email",
+            "Email format is invalid.",
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let existing = data.users.get(&email).filter(|u| u.active).cloned();
+    let user_created = !data.users.contains_key(&email);
+    let (kind, url, minutes) = match existing {
+        Some(_) => (
+            "login",
+            req.login_magic_link_url,
+            minutes_in(req.login_expiration_minutes, 60, 5, 10080, "login_expiration_minutes")?,
+        ),
+        None => (
+            "signup",
+            req.signup_magic_link_url,
+            minutes_in(req.signup_expiration_minutes, 10080, 5, 10080, "signup_expiration_minutes")?,
+        ),
+    };
+    let Some(url) = url.filter(|u| valid_redirect(u)) else {
+        let field = format!("{kind}_magic_link_url");
+        return Err(StytchError::new(
+            StatusCode::BAD_REQUEST,
+            if kind == "login" {
+                "invalid_login_magic_link_url"
+            } else {
+                "invalid_signup_magic_link_url"
+            },
+            format!(
+                "{field} format is invalid. Common issues include using http instead of https, omitting https://, or having a trailing /."
+            ),
+        ));
+    };
+    let user = data
+        .users
+        .entry(email.clone())
+        .or_insert_with(|| User {
+            user_id: new_id("user"),
+            email_id: new_id("email"),
+            email: email.clone(),
+            created_at: now,
+            active: false,
+        })
+        .clone();
+    let token = random_token(33);
+    data.magic_links.insert(
+        token.clone(),
+        MagicLink {
+            user_id: user.user_id.clone(),
+            expires_at: now + time::Duration::minutes(minutes),
+            used: false,
+        },
+    );
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let link = format!("{url}{separator}stytch_token_type=magic_links&token={token}");
+    tracing::info!("Stytch emulator: {kind} magic link for {email}: {link}");
+    data.outbox.push(super::Mail {
+        to: email,
+        kind,
+        link,
+        token,
+        sent_at: now,
+    });
+    ok(json!({
+        "user_id": user.user_id,
+        "email_id": user.email_id,
+        "user_created": user_created,
+    }))
+}
+
+fn session_duration(minutes: Option<i64>) -> Result<Option<i64>, StytchError> {
+    match minutes {
+        None => Ok(None),
+        Some(m) if (5..=527_040).contains(&m) => Ok(Some(m)),
+        Some(_) => Err(StytchError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_session_duration_minutes",
+            "session_duration_minutes is invalid, should be between 5 to 527040 minutes.",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AuthenticateMagicLink {
+    token: String,
+    session_duration_minutes: Option<i64>,
+}
+
+pub(crate) async fn authenticate_magic_link(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    let req: AuthenticateMagicLink = request(&emu, &headers, &body)?;
+    let duration = session_duration(req.session_duration_minutes)?;
+    let now = OffsetDateTime::now_utc();
+    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(link) = data.magic_links.get_mut(&req.token) else {
+        return Err(StytchError::new(
+            StatusCode::NOT_FOUND,
+            "magic_link_not_found",
+            "The magic link could not be authenticated, try sending another magic link to the user.",
+        ));
+    };
+    if link.used || link.expires_at <= now {
+        return Err(StytchError::new(
+            StatusCode::UNAUTHORIZED,
+            "unable_to_auth_magic_link",
+            "The magic link could not be authenticated because it was either already used or expired. Send another magic link to this user.",
+        ));
+    }
+    link.used = true;
+    let user_id = link.user_id.clone();
+    let Some(user) = data.users.values_mut().find(|u| u.user_id == user_id) else {
+        return Err(not_found_session());
+    };
+    user.active = true;
+    let user = user.clone();
+    let session = duration.map(|minutes| Session {
+        session_id: new_id("session"),
+        session_token: random_token(33),
+        user_id: user.user_id.clone(),
+        started_at: now,
+        last_accessed_at: now,
+        expires_at: now + time::Duration::minutes(minutes),
+        authenticated_at: now,
+        revoked: false,
+    });
+    let (session_json, token, jwt) = match &session {
+        Some(s) => {
+            data.sessions.insert(s.session_id.clone(), s.clone());
+            (session_json(s, &user), s.session_token.clone(), session_jwt(&emu, s, &user)?)
+        }
+        None => (Value::Null, String::new(), String::new()),
+    };
+    ok(json!({
+        "user_id": user.user_id,
+        "method_id": user.email_id,
+        "reset_sessions": false,
+        "session_token": token,
+        "session_jwt": jwt,
+        "session": session_json,
+        "user": user_json(&user),
+    }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SessionRef {
+    session_id: Option<String>,
+    session_token: Option<String>,
+    session_jwt: Option<String>,
+    session_duration_minutes: Option<i64>,
+}
+
+fn not_found_session() -> StytchError {
+    StytchError::new(
+        StatusCode::NOT_FOUND,
+        "session_not_found",
+        "Session could not be found.",
+    )
+}
+
+/// The live session the request names, by id, opaque token or (signature-checked) JWT.
+fn find_session<'a>(emu: &Emulator, data: &'a mut Data, req: &SessionRef) -> Result<&'a mut Session, StytchError> {
+    let id = if let Some(token) = &req.session_token {
+        data.session_by_token(token).map(|s| s.session_id.clone())
+    } else if let Some(jwt) = &req.session_jwt {
+        jwt_session_id(emu, jwt)
+    } else if let Some(id) = &req.session_id {
+        Some(id.clone())
+    } else {
+        return Err(StytchError::new(
+            StatusCode::BAD_REQUEST,
+            "no_session_arguments",
+            "One of session_token or session_jwt must be provided.",
+        ));
+    };
+    let now = OffsetDateTime::now_utc();
+    id.and_then(|id| data.sessions.get_mut(&id))
+        .filter(|s| !s.revoked && s.expires_at > now)
+        .ok_or_else(not_found_session)
+}
+
+/// A session JWT signed by one of our keys names its session even after it expired:
+/// Stytch accepts an expired JWT here as long as the session itself is alive.
+fn jwt_session_id(emu: &Emulator, jwt: &str) -> Option<String> {
+    let kid = jsonwebtoken::decode_header(jwt).ok()?.kid?;
+    let jwk = emu.keys.jwks().into_iter().find(|k| k["kid"] == kid)?;
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str()?, jwk["e"].as_str()?).ok()?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.set_audience(&[&emu.config.project_id]);
+    let data = jsonwebtoken::decode::<Value>(jwt, &key, &validation).ok()?;
+    data.claims["https://stytch.com/session"]["id"]
+        .as_str()
+        .map(str::to_string)
+}
+
+pub(crate) async fn authenticate_session(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    let req: SessionRef = request(&emu, &headers, &body)?;
+    let duration = session_duration(req.session_duration_minutes)?;
+    let now = OffsetDateTime::now_utc();
+    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let session = find_session(&emu, &mut data, &req)?;
+    session.last_accessed_at = now;
+    if let Some(minutes) = duration {
+        session.expires_at = now + time::Duration::minutes(minutes);
+    }
+    let session = session.clone();
+    let user = data
+        .user_by_id(&session.user_id)
+        .cloned()
+        .ok_or_else(not_found_session)?;
+    ok(json!({
+        "session": session_json(&session, &user),
+        "session_token": session.session_token,
+        "session_jwt": session_jwt(&emu, &session, &user)?,
+        "user": user_json(&user),
+    }))
+}
+
+pub(crate) async fn revoke_session(State(emu): State<Arc<Emulator>>, headers: HeaderMap, body: Bytes) -> Reply {
+    let req: SessionRef = request(&emu, &headers, &body)?;
+    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    find_session(&emu, &mut data, &req)?.revoked = true;
+    ok(json!({}))
+}
+
+/// Stytch's SDKs send credentials here, but the keys are public: none are required.
+pub(crate) async fn jwks(State(emu): State<Arc<Emulator>>, Path(project_id): Path<String>) -> Reply {
+    if project_id != emu.config.project_id {
+        return Err(StytchError::new(
+            StatusCode::NOT_FOUND,
+            "project_not_found",
+            "Project could not be found.",
+        ));
+    }
+    ok(json!({ "keys": emu.keys.jwks() }))
+}
+
+pub(crate) async fn not_found() -> StytchError {
+    StytchError::new(StatusCode::NOT_FOUND, "route_not_found", "Route not found.")
+}
+
+fn factor(session: &Session, user: &User) -> Value {
+    json!({
+        "type": "magic_link",
+        "delivery_method": "email",
+        "last_authenticated_at": rfc3339(session.authenticated_at),
+        "created_at": rfc3339(session.authenticated_at),
+        "updated_at": rfc3339(session.authenticated_at),
+        "email_factor": { "email_id": user.email_id, "email_address": user.email },
+    })
+}
+
+fn session_json(session: &Session, user: &User) -> Value {
+    json!({
+        "session_id": session.session_id,
+        "user_id": session.user_id,
+        "started_at": rfc3339(session.started_at),
+        "last_accessed_at": rfc3339(session.last_accessed_at),
+        "expires_at": rfc3339(session.expires_at),
+        "attributes": { "ip_address": "", "user_agent": "" },
+        "authentication_factors": [factor(session, user)],
+        "custom_claims": {},
+        "roles": ["stytch_user"],
+    })
+}
+
+fn user_json(user: &User) -> Value {
+    json!({
+        "user_id": user.user_id,
+        "created_at": rfc3339(user.created_at),
+        "status": if user.active { "active" } else { "pending" },
+        "name": { "first_name": "", "middle_name": "", "last_name": "" },
+        "emails": [{ "email_id": user.email_id, "email": user.email, "verified": user.active }],
+        "phone_numbers": [],
+        "webauthn_registrations": [],
+        "providers": [],
+        "totps": [],
+        "crypto_wallets": [],
+        "biometric_registrations": [],
+        "is_locked": false,
+        "roles": ["stytch_user"],
+        "trusted_metadata": {},
+        "untrusted_metadata": {},
+        "external_id": null,
+        "password": null,
+    })
+}
+
+/// Stytch's session JWT: RS256, `aud` = [project id], `iss` = `stytch.com/<project id>`,
+/// a fixed short lifetime, and the session itself under `https://stytch.com/session`.
+fn session_jwt(emu: &Emulator, session: &Session, user: &User) -> Result<String, StytchError> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let lifetime = i64::try_from(emu.config.session_jwt_lifetime.as_secs()).unwrap_or(300);
+    let claims = json!({
+        "aud": [emu.config.project_id],
+        "iss": format!("stytch.com/{}", emu.config.project_id),
+        "sub": session.user_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "https://stytch.com/session": {
+            "id": session.session_id,
+            "started_at": rfc3339(session.started_at),
+            "last_accessed_at": rfc3339(session.last_accessed_at),
+            "expires_at": rfc3339(session.expires_at),
+            "attributes": { "ip_address": "", "user_agent": "" },
+            "authentication_factors": [factor(session, user)],
+            "roles": ["stytch_user"],
+        },
+    });
+    emu.keys.sign(&claims).map_err(|e| {
+        tracing::error!("Stytch emulator: signing a session JWT: {e}");
+        StytchError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "Oops, something went wrong.",
+        )
+    })
+}

@@ -1,0 +1,118 @@
+//! A provider's published signing keys (JWKS), fetched once and kept, and fetched again when a
+//! token names a key we have not seen (the provider rotated). Refetches are rate-limited, so a
+//! flood of tokens with made-up key ids cannot turn into a flood of requests to the provider.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::Jwk;
+use serde::Deserialize;
+use tokio::sync::{Mutex, RwLock};
+use url::Url;
+
+/// At most one refetch per this interval.
+const MIN_REFETCH: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwksError {
+    #[error("the signing keys at {url} could not be fetched: {reason}")]
+    Unavailable { url: String, reason: String },
+    #[error("no signing key with id {0:?}")]
+    UnknownKey(String),
+}
+
+#[derive(Default)]
+struct Keys {
+    by_kid: HashMap<String, DecodingKey>,
+    fetched_at: Option<Instant>,
+}
+
+pub struct JwksCache {
+    http: reqwest::Client,
+    url: Url,
+    keys: RwLock<Keys>,
+    /// Held while fetching, so concurrent misses wait for one fetch instead of each making one.
+    fetching: Mutex<()>,
+}
+
+#[derive(Deserialize)]
+struct JwkSet {
+    keys: Vec<serde_json::Value>,
+}
+
+impl JwksCache {
+    pub fn new(http: reqwest::Client, url: Url) -> Self {
+        JwksCache {
+            http,
+            url,
+            keys: RwLock::new(Keys::default()),
+            fetching: Mutex::new(()),
+        }
+    }
+
+    /// The key with this id, fetching the set first if it is not known yet.
+    pub async fn key(&self, kid: &str) -> Result<DecodingKey, JwksError> {
+        if let Some(key) = self.keys.read().await.by_kid.get(kid) {
+            return Ok(key.clone());
+        }
+        let _fetching = self.fetching.lock().await;
+        {
+            let keys = self.keys.read().await;
+            if let Some(key) = keys.by_kid.get(kid) {
+                return Ok(key.clone());
+            }
+            if keys.fetched_at.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
+                return Err(JwksError::UnknownKey(kid.to_string()));
+            }
+        }
+        let fetched = self.fetch().await?;
+        let mut keys = self.keys.write().await;
+        // A key the provider stopped publishing must stop verifying: replace, don't merge.
+        keys.by_kid = fetched;
+        keys.fetched_at = Some(Instant::now());
+        keys.by_kid
+            .get(kid)
+            .cloned()
+            .ok_or_else(|| JwksError::UnknownKey(kid.to_string()))
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, JwksError> {
+        let unavailable = |reason: String| JwksError::Unavailable {
+            url: self.url.to_string(),
+            reason,
+        };
+        let response = self
+            .http
+            .get(self.url.clone())
+            .send()
+            .await
+            .map_err(|e| unavailable(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(unavailable(format!("status {}", response.status())));
+        }
+        let set: JwkSet = response
+            .json()
+            .await
+            .map_err(|e| unavailable(e.without_url().to_string()))?;
+        let mut keys = HashMap::new();
+        for value in set.keys {
+            // One key we cannot use (another algorithm, a new key type) must not hide the rest.
+            let parsed = serde_json::from_value::<Jwk>(value)
+                .map_err(|e| e.to_string())
+                .and_then(|jwk| {
+                    let kid = jwk.common.key_id.clone().ok_or("no kid")?;
+                    let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+                    Ok::<_, String>((kid, key))
+                });
+            match parsed {
+                Ok((kid, key)) => {
+                    keys.insert(kid, key);
+                }
+                Err(e) => tracing::warn!("skipping a key in {}: {e}", self.url),
+            }
+        }
+        tracing::debug!("fetched {} signing keys from {}", keys.len(), self.url);
+        Ok(keys)
+    }
+}
