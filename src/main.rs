@@ -1,11 +1,14 @@
-//! The server binary. `insforge-auth migrate` applies `migrations/` to the configured project.
+//! The server binary. With no arguments (as cargo-leptos runs it) or `serve`, it serves the web
+//! app; `insforge-auth migrate` applies `migrations/` to the configured project.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use insforge_auth::server::config::{self, Env};
 use insforge_auth::server::migrate::{self, Migrator};
+use insforge_auth::server::state::{Services, WebConfig};
 
 #[derive(Parser)]
 #[command(
@@ -14,11 +17,13 @@ use insforge_auth::server::migrate::{self, Migrator};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the web app (the default). Configuration: see `.env.example`.
+    Serve,
     /// Apply the migrations InsForge has not applied yet (needs INSFORGE_URL and INSFORGE_API_KEY).
     Migrate {
         #[arg(long, default_value = "migrations")]
@@ -39,7 +44,8 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match Cli::parse().command {
-        Command::Migrate { dir } => run_migrate(&dir).await,
+        None | Some(Command::Serve) => run_serve().await,
+        Some(Command::Migrate { dir }) => run_migrate(&dir).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,6 +54,53 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn run_serve() -> Result<(), String> {
+    // Everything is checked before anything listens: a bad variable stops the server here,
+    // with its name and what it should look like.
+    let web = WebConfig::from_source(&Env).map_err(|e| e.to_string())?;
+    let mut leptos = leptos::config::get_configuration(None)
+        .map_err(|e| format!("Leptos settings (LEPTOS_* variables): {e}"))?
+        .leptos_options;
+    // cargo-leptos bakes the name in; a plain `cargo build` does not.
+    if leptos.output_name.is_empty() {
+        leptos.output_name = env!("CARGO_PKG_NAME").into();
+    }
+    let addr = leptos.site_addr;
+    let services = Services::new(&web)?;
+    let app = insforge_auth::server::web::router(leptos, Arc::new(services));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;
+    tracing::info!(
+        "listening on http://{addr}; people open {} (SITE_URL); InsForge at {}; Stytch at {}",
+        web.site_url,
+        web.insforge.url,
+        web.stytch.api_url
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Ctrl-C or SIGTERM (what container platforms send) let requests in flight finish.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!("no SIGTERM handler ({e}); only Ctrl-C stops the server");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    tracing::info!("shutting down");
 }
 
 async fn run_migrate(dir: &std::path::Path) -> Result<(), String> {

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 use devstack::control::InsForgeSwitch;
 use devstack::insforge::Config;
 use devstack::keys::{ProjectKeys, load_or_generate, random_secret};
-use devstack::stytch;
 use devstack::pg::{self, Cluster, ClusterOptions};
+use devstack::stytch;
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -46,7 +46,11 @@ struct UpArgs {
     #[arg(long, env = "DEVSTACK_CONTROL_PORT", default_value_t = 7199)]
     control_port: u16,
     /// The app's address, written to `app.env` as `SITE_URL` (magic links lead there).
-    #[arg(long, env = "DEVSTACK_SITE_URL", default_value = "http://127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "DEVSTACK_SITE_URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
     site_url: String,
     /// Lifetime of the Stytch emulator's session JWTs (Stytch: 300).
     #[arg(long, env = "DEVSTACK_STYTCH_JWT_SECS", default_value_t = 300)]
@@ -156,7 +160,8 @@ async fn up(args: UpArgs) -> Result<(), String> {
         api_key: keys.api_key.clone(),
         anon_key: keys.anon_key.clone(),
     };
-    let insforge = InsForgeSwitch::start(config, ([127, 0, 0, 1], args.insforge_port).into()).await?;
+    let insforge =
+        InsForgeSwitch::start(config, ([127, 0, 0, 1], args.insforge_port).into()).await?;
     let control = devstack::serve::Server::spawn(
         "devstack control",
         devstack::control::router(insforge.clone()),
@@ -208,7 +213,10 @@ async fn up(args: UpArgs) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", env_file.display()))?;
     println!("InsForge stand-in listening on {}", insforge.url());
     println!("Stytch emulator listening on   {}", stytch_server.url());
-    println!("  outbox (magic links):  {}/dev/outbox", stytch_server.url());
+    println!(
+        "  outbox (magic links):  {}/dev/outbox",
+        stytch_server.url()
+    );
     println!("  PostgreSQL:            {}", pg::redact_url(&database_url));
     println!("  control:               {}", control.url());
     println!("  the app's settings:    {}", env_file.display());

@@ -1,8 +1,13 @@
-//! Server-only code: configuration, InsForge access, token minting. Never compiled to wasm.
+//! Server-only code: configuration, sessions, the provider and InsForge clients, token minting
+//! and the web server. Never compiled to wasm.
 
 pub mod config;
+pub mod fns;
 pub mod insforge;
-pub mod migrate;
-pub mod token;
 pub mod jwks;
+pub mod migrate;
+pub mod session;
+pub mod state;
 pub mod stytch;
+pub mod token;
+pub mod web;

@@ -26,7 +26,11 @@ pub(crate) struct StytchError {
 }
 
 impl StytchError {
-    pub(crate) fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        error_type: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         StytchError {
             status,
             error_type,
@@ -67,7 +71,11 @@ fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 /// Checks Basic auth (project id and secret), then parses the JSON body.
-fn request<T: DeserializeOwned>(emu: &Emulator, headers: &HeaderMap, body: &Bytes) -> Result<T, StytchError> {
+fn request<T: DeserializeOwned>(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, StytchError> {
     let credentials = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -116,7 +124,13 @@ fn valid_redirect(url: &str) -> bool {
     (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len()
 }
 
-fn minutes_in(value: Option<i64>, default: i64, min: i64, max: i64, field: &str) -> Result<i64, StytchError> {
+fn minutes_in(
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+    field: &str,
+) -> Result<i64, StytchError> {
     let minutes = value.unwrap_or(default);
     if (min..=max).contains(&minutes) {
         Ok(minutes)
@@ -138,7 +152,11 @@ pub(crate) struct LoginOrCreate {
     signup_expiration_minutes: Option<i64>,
 }
 
-pub(crate) async fn login_or_create(State(emu): State<Arc<Emulator>>, headers: HeaderMap, body: Bytes) -> Reply {
+pub(crate) async fn login_or_create(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
     let req: LoginOrCreate = request(&emu, &headers, &body)?;
     let email = req.email.trim().to_lowercase();
     if !valid_email(&email) {
@@ -156,12 +174,24 @@ pub(crate) async fn login_or_create(State(emu): State<Arc<Emulator>>, headers: H
         Some(_) => (
             "login",
             req.login_magic_link_url,
-            minutes_in(req.login_expiration_minutes, 60, 5, 10080, "login_expiration_minutes")?,
+            minutes_in(
+                req.login_expiration_minutes,
+                60,
+                5,
+                10080,
+                "login_expiration_minutes",
+            )?,
         ),
         None => (
             "signup",
             req.signup_magic_link_url,
-            minutes_in(req.signup_expiration_minutes, 10080, 5, 10080, "signup_expiration_minutes")?,
+            minutes_in(
+                req.signup_expiration_minutes,
+                10080,
+                5,
+                10080,
+                "signup_expiration_minutes",
+            )?,
         ),
     };
     let Some(url) = url.filter(|u| valid_redirect(u)) else {
@@ -276,7 +306,11 @@ pub(crate) async fn authenticate_magic_link(
     let (session_json, token, jwt) = match &session {
         Some(s) => {
             data.sessions.insert(s.session_id.clone(), s.clone());
-            (session_json(s, &user), s.session_token.clone(), session_jwt(&emu, s, &user)?)
+            (
+                session_json(s, &user),
+                s.session_token.clone(),
+                session_jwt(&emu, s, &user)?,
+            )
         }
         None => (Value::Null, String::new(), String::new()),
     };
@@ -308,7 +342,11 @@ fn not_found_session() -> StytchError {
 }
 
 /// The live session the request names, by id, opaque token or (signature-checked) JWT.
-fn find_session<'a>(emu: &Emulator, data: &'a mut Data, req: &SessionRef) -> Result<&'a mut Session, StytchError> {
+fn find_session<'a>(
+    emu: &Emulator,
+    data: &'a mut Data,
+    req: &SessionRef,
+) -> Result<&'a mut Session, StytchError> {
     let id = if let Some(token) = &req.session_token {
         data.session_by_token(token).map(|s| s.session_id.clone())
     } else if let Some(jwt) = &req.session_jwt {
@@ -333,7 +371,9 @@ fn find_session<'a>(emu: &Emulator, data: &'a mut Data, req: &SessionRef) -> Res
 fn jwt_session_id(emu: &Emulator, jwt: &str) -> Option<String> {
     let kid = jsonwebtoken::decode_header(jwt).ok()?.kid?;
     let jwk = emu.keys.jwks().into_iter().find(|k| k["kid"] == kid)?;
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str()?, jwk["e"].as_str()?).ok()?;
+    let key =
+        jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str()?, jwk["e"].as_str()?)
+            .ok()?;
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_exp = false;
     validation.set_audience(&[&emu.config.project_id]);
@@ -370,7 +410,11 @@ pub(crate) async fn authenticate_session(
     }))
 }
 
-pub(crate) async fn revoke_session(State(emu): State<Arc<Emulator>>, headers: HeaderMap, body: Bytes) -> Reply {
+pub(crate) async fn revoke_session(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
     let req: SessionRef = request(&emu, &headers, &body)?;
     let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
     find_session(&emu, &mut data, &req)?.revoked = true;
@@ -378,7 +422,10 @@ pub(crate) async fn revoke_session(State(emu): State<Arc<Emulator>>, headers: He
 }
 
 /// Stytch's SDKs send credentials here, but the keys are public: none are required.
-pub(crate) async fn jwks(State(emu): State<Arc<Emulator>>, Path(project_id): Path<String>) -> Reply {
+pub(crate) async fn jwks(
+    State(emu): State<Arc<Emulator>>,
+    Path(project_id): Path<String>,
+) -> Reply {
     if project_id != emu.config.project_id {
         return Err(StytchError::new(
             StatusCode::NOT_FOUND,

@@ -69,7 +69,10 @@ impl Emulator {
                 "/v1/magic_links/email/login_or_create",
                 post(api::login_or_create),
             )
-            .route("/v1/magic_links/authenticate", post(api::authenticate_magic_link))
+            .route(
+                "/v1/magic_links/authenticate",
+                post(api::authenticate_magic_link),
+            )
             .route("/v1/sessions/authenticate", post(api::authenticate_session))
             .route("/v1/sessions/revoke", post(api::revoke_session))
             .route("/v1/sessions/jwks/{project_id}", get(api::jwks))

@@ -54,7 +54,10 @@ pub(crate) struct OutboxFilter {
 }
 
 /// Mail sent so far, oldest first; `?to=` keeps one recipient's.
-pub(crate) async fn json(State(emu): State<Arc<Emulator>>, Query(filter): Query<OutboxFilter>) -> Response {
+pub(crate) async fn json(
+    State(emu): State<Arc<Emulator>>,
+    Query(filter): Query<OutboxFilter>,
+) -> Response {
     let to = filter.to.map(|t| t.trim().to_lowercase());
     let mails: Vec<_> = emu
         .outbox()
@@ -86,7 +89,10 @@ pub(crate) async fn retire_keys(State(emu): State<Arc<Emulator>>) -> Response {
     Json(json!({ "keys": emu.keys.jwks().len() })).into_response()
 }
 
-pub(crate) async fn expire_magic_link(State(emu): State<Arc<Emulator>>, Path(token): Path<String>) -> Response {
+pub(crate) async fn expire_magic_link(
+    State(emu): State<Arc<Emulator>>,
+    Path(token): Path<String>,
+) -> Response {
     let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
     match data.magic_links.get_mut(&token) {
         Some(link) => {

@@ -1,0 +1,214 @@
+//! The server functions: the browser's only way to the server. Each one resolves the session
+//! (done once per request by the session layer), mints the InsForge token itself and calls
+//! InsForge or the provider. Without JavaScript they are plain form posts, answered with a
+//! redirect to the page that shows the outcome (errors travel in the query string).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::todo::Todo;
+#[cfg(feature = "ssr")]
+use crate::{
+    app::{login_url, todos_url},
+    server::fns::{
+        auth, cookies, form_redirect, from_insforge, from_stytch, insforge_token, require_user,
+        services,
+    },
+};
+
+/// The signed-in user, as the pages show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub email: Option<String>,
+}
+
+/// A form post ends on the page that shows its outcome; a signed-out user goes to sign in.
+#[cfg(feature = "ssr")]
+fn finish_form<T>(
+    result: &Result<T, AppError>,
+    ok_to: &str,
+    err_to: impl FnOnce(&AppError) -> String,
+) {
+    match result {
+        Ok(_) => form_redirect(ok_to),
+        Err(AppError::SignedOut) => form_redirect(&login_url(Some("/"))),
+        Err(e) => form_redirect(&err_to(e)),
+    }
+}
+
+#[server]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    use crate::server::session::Auth;
+    match auth().await? {
+        Auth::SignedIn(user) => Ok(Some(User { email: user.email })),
+        Auth::SignedOut => Ok(None),
+        Auth::Unavailable => Err(AppError::ProviderUnavailable),
+    }
+}
+
+/// Emails a magic link. Returns the address it went to.
+#[server]
+pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String, AppError> {
+    let next = next.filter(|n| crate::app::local_path(n).is_some());
+    let result = async {
+        let email = crate::app::check_email(&email)?;
+        let services = services()?;
+        services
+            .stytch
+            .send_magic_link(&email, &services.callback_url, services.link_minutes)
+            .await
+            .map_err(|e| from_stytch("sending a magic link", e))?;
+        if let Some(next) = &next {
+            services.sessions.set_next(&cookies().await?, next);
+        }
+        Ok(email)
+    }
+    .await;
+    let sent_to = result.as_ref().map(String::as_str).unwrap_or_default();
+    finish_form(&result, &crate::app::sent_url(sent_to), |e| {
+        crate::app::login_error_url(e, &email, next.as_deref())
+    });
+    result
+}
+
+/// The magic link's landing: exchanges its token for a session, sets the session cookie and
+/// sends the browser on (to where it was going before signing in, or the todos).
+#[server]
+pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
+    let services = services()?;
+    let session = services
+        .stytch
+        .authenticate_magic_link(&token, services.session_minutes)
+        .await
+        .map_err(|e| from_stytch("authenticating a magic link", e))?;
+    let cookies = cookies().await?;
+    services.sessions.write(&cookies, &session);
+    let next = services
+        .sessions
+        .take_next(&cookies)
+        .unwrap_or_else(|| "/".into());
+    tracing::info!(user = %session.user_id, "signed in with Stytch");
+    leptos_axum::redirect(&next);
+    Ok(())
+}
+
+/// Revokes the provider session and clears the cookie, then goes to the sign-in page.
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::server::session::Auth;
+    let services = services()?;
+    if let Auth::SignedIn(user) = auth().await? {
+        if let Err(e) = services.stytch.revoke_session(&user.session_token).await {
+            // The cookie goes regardless: this browser is signed out either way.
+            tracing::warn!("signing out: Stytch did not revoke the session: {e}");
+        }
+    }
+    services.sessions.clear(&cookies().await?);
+    leptos_axum::redirect("/login?signed_out=1");
+    Ok(())
+}
+
+#[server]
+pub async fn list_todos() -> Result<Vec<Todo>, AppError> {
+    let user = require_user().await?;
+    let services = services()?;
+    let token = insforge_token(&services, &user)?;
+    services
+        .insforge
+        .list_todos(&token)
+        .await
+        .map_err(|e| from_insforge("listing todos", e))
+}
+
+#[server]
+pub async fn add_todo(title: String) -> Result<Todo, AppError> {
+    let result = async {
+        let clean = crate::todo::normalize_title(&title)?;
+        let user = require_user().await?;
+        let services = services()?;
+        let token = insforge_token(&services, &user)?;
+        services
+            .insforge
+            .create_todo(&token, &clean)
+            .await
+            .map_err(|e| from_insforge("adding a todo", e))
+    }
+    .await;
+    finish_form(&result, "/", |e| todos_url(Some(e), None, Some(&title)));
+    result
+}
+
+#[server]
+pub async fn set_done(id: Uuid, done: bool) -> Result<Todo, AppError> {
+    let result = async {
+        let user = require_user().await?;
+        let services = services()?;
+        let token = insforge_token(&services, &user)?;
+        let patch = crate::todo::TodoPatch {
+            title: None,
+            is_complete: Some(done),
+        };
+        services
+            .insforge
+            .update_todo(&token, id, &patch)
+            .await
+            .map_err(|e| from_insforge("updating a todo", e))
+    }
+    .await;
+    finish_form(&result, "/", |e| todos_url(Some(e), None, None));
+    result
+}
+
+#[server]
+pub async fn rename_todo(id: Uuid, title: String) -> Result<Todo, AppError> {
+    let result = async {
+        let clean = crate::todo::normalize_title(&title)?;
+        let user = require_user().await?;
+        let services = services()?;
+        let token = insforge_token(&services, &user)?;
+        let patch = crate::todo::TodoPatch {
+            title: Some(clean),
+            is_complete: None,
+        };
+        services
+            .insforge
+            .update_todo(&token, id, &patch)
+            .await
+            .map_err(|e| from_insforge("renaming a todo", e))
+    }
+    .await;
+    finish_form(&result, "/", |e| todos_url(Some(e), Some(id), Some(&title)));
+    result
+}
+
+#[server]
+pub async fn delete_todo(id: Uuid) -> Result<(), AppError> {
+    let result = async {
+        let user = require_user().await?;
+        let services = services()?;
+        let token = insforge_token(&services, &user)?;
+        services
+            .insforge
+            .delete_todo(&token, id)
+            .await
+            .map_err(|e| from_insforge("deleting a todo", e))
+    }
+    .await;
+    finish_form(&result, "/", |e| todos_url(Some(e), None, None));
+    result
+}
+
+/// Remembers the colour scheme in a cookie, so the server renders the page in it (no flash).
+#[server]
+pub async fn set_theme(theme: String) -> Result<(), AppError> {
+    use crate::app::Theme;
+    let theme = Theme::parse(&theme).unwrap_or(Theme::System);
+    let mut cookie = tower_cookies::Cookie::new(crate::app::THEME_COOKIE, theme.as_str());
+    cookie.set_path("/");
+    cookie.set_same_site(tower_cookies::cookie::SameSite::Lax);
+    cookie.set_max_age(time::Duration::days(365));
+    cookies().await?.add(cookie);
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! The one error type of the UI layer: what a server function can fail with, in words a user
+//! can act on. Server-side errors are converted into it at the server-function boundary (and
+//! logged there with their detail); nothing internal crosses to the browser.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::todo::{TITLE_MAX_CHARS, TitleError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Your session has ended. Please sign in again.")]
+    SignedOut,
+    #[error("Enter your email address.")]
+    EmailRequired,
+    #[error("That doesn't look like an email address. Check it and try again.")]
+    EmailInvalid,
+    #[error("Title is required.")]
+    TitleRequired,
+    #[error("Title is too long: {TITLE_MAX_CHARS} characters at most.")]
+    TitleTooLong,
+    #[error("This sign-in link has already been used or has expired. Ask for a new one.")]
+    LinkUsed,
+    #[error("This sign-in link is not valid. Ask for a new one.")]
+    LinkUnknown,
+    #[error("We couldn't reach the sign-in service. Please try again in a moment.")]
+    ProviderUnavailable,
+    #[error("Sign-in is not working right now: the app's sign-in settings were refused.")]
+    ProviderMisconfigured,
+    #[error("We couldn't reach your todos. Please try again in a moment.")]
+    BackendUnavailable,
+    #[error("That todo no longer exists. It may have been deleted elsewhere.")]
+    TodoNotFound,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request itself failed (the app server is unreachable, a malformed form post).
+    #[error("We couldn't reach the app. Check your connection and try again.")]
+    Request(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Request(value.to_string())
+    }
+}
+
+impl From<TitleError> for AppError {
+    fn from(e: TitleError) -> Self {
+        match e {
+            TitleError::Blank => AppError::TitleRequired,
+            TitleError::TooLong(_) => AppError::TitleTooLong,
+        }
+    }
+}
+
+impl AppError {
+    /// A short stable name, used in the query string that carries an error back to a page
+    /// after a form post without JavaScript.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::SignedOut => "signed_out",
+            AppError::EmailRequired => "email_required",
+            AppError::EmailInvalid => "email_invalid",
+            AppError::TitleRequired => "title_required",
+            AppError::TitleTooLong => "title_too_long",
+            AppError::LinkUsed => "link_used",
+            AppError::LinkUnknown => "link_unknown",
+            AppError::ProviderUnavailable => "provider_unavailable",
+            AppError::ProviderMisconfigured => "provider_misconfigured",
+            AppError::BackendUnavailable => "backend_unavailable",
+            AppError::TodoNotFound => "todo_not_found",
+            AppError::Internal | AppError::Request(_) => "internal",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "signed_out" => AppError::SignedOut,
+            "email_required" => AppError::EmailRequired,
+            "email_invalid" => AppError::EmailInvalid,
+            "title_required" => AppError::TitleRequired,
+            "title_too_long" => AppError::TitleTooLong,
+            "link_used" => AppError::LinkUsed,
+            "link_unknown" => AppError::LinkUnknown,
+            "provider_unavailable" => AppError::ProviderUnavailable,
+            "provider_misconfigured" => AppError::ProviderMisconfigured,
+            "backend_unavailable" => AppError::BackendUnavailable,
+            "todo_not_found" => AppError::TodoNotFound,
+            "internal" => AppError::Internal,
+            _ => return None,
+        })
+    }
+
+    /// Worth offering "Try again" for: the same request may succeed later.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            AppError::ProviderUnavailable
+                | AppError::BackendUnavailable
+                | AppError::Internal
+                | AppError::Request(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for e in [
+            AppError::SignedOut,
+            AppError::EmailRequired,
+            AppError::EmailInvalid,
+            AppError::TitleRequired,
+            AppError::TitleTooLong,
+            AppError::LinkUsed,
+            AppError::LinkUnknown,
+            AppError::ProviderUnavailable,
+            AppError::ProviderMisconfigured,
+            AppError::BackendUnavailable,
+            AppError::TodoNotFound,
+            AppError::Internal,
+        ] {
+            assert_eq!(AppError::from_code(e.code()), Some(e));
+        }
+        assert_eq!(AppError::from_code("<script>"), None);
+    }
+}

@@ -1,0 +1,168 @@
+//! One todo: toggle, inline edit (Enter saves, Escape cancels), delete, each with its own
+//! pending state. Edit mode lives in the URL (`?edit=<id>`), so it works without JavaScript.
+
+use leptos::form::ActionForm;
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use uuid::Uuid;
+
+use crate::api::{DeleteTodo, RenameTodo, SetDone};
+use crate::error::AppError;
+use crate::todo::{Todo, normalize_title};
+
+#[derive(Clone, Copy)]
+pub struct RowActions {
+    pub toggle: ServerAction<SetDone>,
+    pub rename: ServerAction<RenameTodo>,
+    pub delete: ServerAction<DeleteTodo>,
+}
+
+/// The date in UTC, the same on server and client (so hydration matches).
+fn created_text(todo: &Todo) -> String {
+    let d = todo.created_at.date();
+    let month = &format!("{:?}", d.month())[..3];
+    format!("{month} {}, {}", d.day(), d.year())
+}
+
+#[component]
+pub fn TodoRow(
+    todo: Todo,
+    actions: RowActions,
+    editing: Memo<Option<Uuid>>,
+    param_error: Memo<Option<AppError>>,
+    title_param: Memo<Option<String>>,
+) -> impl IntoView {
+    let id = todo.id;
+    let RowActions {
+        toggle,
+        rename,
+        delete,
+    } = actions;
+    let pending = move || {
+        (toggle.pending().get()
+            && toggle
+                .input()
+                .with(|i| i.as_ref().is_some_and(|i| i.id == id)))
+            || (rename.pending().get()
+                && rename
+                    .input()
+                    .with(|i| i.as_ref().is_some_and(|i| i.id == id)))
+            || (delete.pending().get()
+                && delete
+                    .input()
+                    .with(|i| i.as_ref().is_some_and(|i| i.id == id)))
+    };
+    let is_editing = move || editing.get() == Some(id);
+    let navigate = use_navigate();
+    // Leaving edit mode after a successful save (with JavaScript; without, the server redirects).
+    Effect::new({
+        let navigate = navigate.clone();
+        move |_| {
+            if let Some(Ok(saved)) = rename.value().get() {
+                if saved.id == id && editing.get_untracked() == Some(id) {
+                    navigate("/", Default::default());
+                }
+            }
+        }
+    });
+
+    let local_error = RwSignal::new(None::<AppError>);
+    let edit_error = move || {
+        local_error.get().or_else(|| {
+            match rename.value().get() {
+                Some(Err(e)) if rename.input().get().is_none() => Some(e),
+                Some(_) => None,
+                None => param_error.get(),
+            }
+            .filter(|e| matches!(e, AppError::TitleRequired | AppError::TitleTooLong))
+        })
+    };
+    let check = move |ev: leptos::ev::SubmitEvent| match RenameTodo::from_event(&ev)
+        .map(|input| normalize_title(&input.title))
+    {
+        Ok(Err(e)) => {
+            ev.prevent_default();
+            local_error.set(Some(e.into()));
+        }
+        _ => local_error.set(None),
+    };
+    let title = todo.title.clone();
+    let edit_value = Signal::derive({
+        let title = title.clone();
+        move || title_param.get().unwrap_or_else(|| title.clone())
+    });
+    let edit_input = NodeRef::<html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = edit_input.get() {
+            let _ = el.focus();
+        }
+    });
+    let navigate_home = StoredValue::new_local(navigate.clone());
+    let cancel = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            local_error.set(None);
+            navigate_home.with_value(|navigate| navigate("/", Default::default()));
+        }
+    };
+    let done = todo.is_complete;
+    let toggle_label = format!(
+        "Mark “{}” as {}",
+        todo.title,
+        if done { "not done" } else { "done" }
+    );
+    let created = created_text(&todo);
+    let created_iso = todo.created_at.date().to_string();
+
+    view! {
+        <li class="todo" class:done=done class:pending=pending data-testid="todo" aria-busy=move || pending().to_string()>
+            <ActionForm action=toggle attr:class="toggle">
+                <input type="hidden" name="id" value=id.to_string() />
+                <input type="hidden" name="done" value=(!done).to_string() />
+                <button type="submit" class="check" aria-pressed=done.to_string() aria-label=toggle_label disabled=pending>
+                    {if done { "✓" } else { "" }}
+                </button>
+            </ActionForm>
+            <Show
+                when=is_editing
+                fallback={
+                    let title = title.clone();
+                    move || {
+                        view! {
+                            <div class="body">
+                                <span class="title" data-testid="todo-title">{title.clone()}</span>
+                                <time class="muted" datetime=created_iso.clone()>{created.clone()}</time>
+                            </div>
+                            <a class="edit-link" href=format!("/?edit={id}")>"Edit"</a>
+                        }
+                    }
+                }
+            >
+                <ActionForm action=rename on:submit:capture=check attr:class="edit" attr:novalidate=true>
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <input
+                        name="title"
+                        aria-label="Title"
+                        node_ref=edit_input
+                        autofocus=true
+                        autocomplete="off"
+                        value=edit_value
+                        on:keydown=cancel
+                        on:input=move |_| local_error.set(None)
+                        aria-invalid=move || edit_error().is_some().to_string()
+                    />
+                    <button type="submit" disabled=pending>"Save"</button>
+                    <a href="/">"Cancel"</a>
+                    <p class="error" role="alert" data-testid="edit-error">
+                        {move || edit_error().map(|e| e.to_string())}
+                    </p>
+                </ActionForm>
+            </Show>
+            <ActionForm action=delete attr:class="delete">
+                <input type="hidden" name="id" value=id.to_string() />
+                <button type="submit" class="secondary" disabled=pending>"Delete"</button>
+            </ActionForm>
+        </li>
+    }
+}

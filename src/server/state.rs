@@ -1,0 +1,121 @@
+//! Everything the server functions need, built once from the configuration at start.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use url::Url;
+
+use super::config::{ConfigError, InsForgeConfig, Secret, Source, parse_url, required};
+use super::insforge::{ClientOptions, InsForgeClient};
+use super::session::SessionCookies;
+use super::stytch::{StytchClient, StytchConfig};
+use super::token::TokenMinter;
+
+const SITE_URL_EXPECTED: &str = "the address people open the app at, such as https://todos.example.com \
+     (http://127.0.0.1:3000 locally); magic links lead back to it";
+const MINUTES_EXPECTED: &str = "a whole number of minutes";
+
+/// The web server's configuration, validated as a whole at start.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub site_url: Url,
+    pub session_secret: Secret,
+    /// How long a sign-in lasts (the Stytch session), in minutes.
+    pub session_minutes: u32,
+    /// How long a magic link stays valid, in minutes.
+    pub link_minutes: u32,
+    pub insforge: InsForgeConfig,
+    pub stytch: StytchConfig,
+}
+
+fn minutes(
+    src: &impl Source,
+    name: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    match src.get(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(m) if range.contains(&m) => Ok(m),
+            _ => Err(ConfigError::Invalid {
+                name,
+                problem: format!("got {raw:?}, expected {} to {}", range.start(), range.end()),
+                expected: MINUTES_EXPECTED,
+            }),
+        },
+    }
+}
+
+impl WebConfig {
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        let site_url = parse_url(
+            "SITE_URL",
+            &required(src, "SITE_URL", SITE_URL_EXPECTED)?,
+            SITE_URL_EXPECTED,
+        )?;
+        let session_secret = Secret::new(required(
+            src,
+            "SESSION_SECRET",
+            "at least 32 random characters, such as the output of `openssl rand -base64 48`",
+        )?);
+        Ok(WebConfig {
+            site_url,
+            session_secret,
+            // Stytch's limits: sessions 5 min to a year, links 5 min to a week.
+            session_minutes: minutes(src, "SESSION_DURATION_MINUTES", 10_080, 5..=527_040)?,
+            link_minutes: minutes(src, "MAGIC_LINK_EXPIRATION_MINUTES", 60, 5..=10_080)?,
+            insforge: InsForgeConfig::from_source(src)?,
+            stytch: StytchConfig::from_source(src)?,
+        })
+    }
+}
+
+pub struct Services {
+    pub minter: TokenMinter,
+    pub insforge: InsForgeClient,
+    pub stytch: StytchClient,
+    pub sessions: SessionCookies,
+    /// Where Stytch sends people back with their magic-link token.
+    pub callback_url: Url,
+    pub session_minutes: u32,
+    pub link_minutes: u32,
+}
+
+impl Services {
+    pub fn new(config: &WebConfig) -> Result<Self, String> {
+        let callback_url = config
+            .site_url
+            .join("authenticate")
+            .map_err(|e| format!("SITE_URL: {e}"))?;
+        Ok(Services {
+            minter: TokenMinter::new(&config.insforge.jwt_secret, config.insforge.token_ttl)
+                .map_err(|e| format!("INSFORGE_JWT_SECRET: {e}"))?,
+            insforge: InsForgeClient::new(&config.insforge.url, ClientOptions::default())
+                .map_err(|e| e.to_string())?,
+            stytch: StytchClient::new(&config.stytch).map_err(|e| e.to_string())?,
+            sessions: SessionCookies::new(
+                &config.session_secret,
+                config.site_url.scheme() == "https",
+            )
+            .map_err(|e| e.to_string())?,
+            callback_url,
+            session_minutes: config.session_minutes,
+            link_minutes: config.link_minutes,
+        })
+    }
+}
+
+/// The router's state; server functions get it from the Leptos context.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Arc<Services>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
