@@ -11,8 +11,8 @@ use serde::Deserialize;
 use tokio::sync::{Mutex, RwLock};
 use url::Url;
 
-/// At most one refetch per this interval.
-const MIN_REFETCH: Duration = Duration::from_secs(10);
+/// By default, at most one refetch per this interval.
+const COOLDOWN: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwksError {
@@ -32,6 +32,7 @@ pub struct JwksCache {
     http: reqwest::Client,
     url: Url,
     keys: RwLock<Keys>,
+    cooldown: Duration,
     /// Held while fetching, so concurrent misses wait for one fetch instead of each making one.
     fetching: Mutex<()>,
 }
@@ -47,8 +48,19 @@ impl JwksCache {
             http,
             url,
             keys: RwLock::new(Keys::default()),
+            cooldown: COOLDOWN,
             fetching: Mutex::new(()),
         }
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// How soon after a fetch an unknown key id may cause another.
+    pub fn with_cooldown(mut self, cooldown: Duration) -> Self {
+        self.cooldown = cooldown;
+        self
     }
 
     /// The key with this id, fetching the set first if it is not known yet.
@@ -62,7 +74,10 @@ impl JwksCache {
             if let Some(key) = keys.by_kid.get(kid) {
                 return Ok(key.clone());
             }
-            if keys.fetched_at.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
+            if keys
+                .fetched_at
+                .is_some_and(|at| at.elapsed() < self.cooldown)
+            {
                 return Err(JwksError::UnknownKey(kid.to_string()));
             }
         }

@@ -300,6 +300,22 @@ impl StytchClient {
         }
     }
 
+    /// Clock skew tolerated on `exp`/`nbf` (30 s by default).
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.validation.leeway = leeway.as_secs();
+        self
+    }
+
+    /// How soon after fetching Stytch's keys an unknown key id may fetch them again (10 s).
+    pub fn with_jwks_cooldown(self, cooldown: Duration) -> Self {
+        StytchClient {
+            jwks: Arc::new(
+                JwksCache::new(self.http.clone(), self.jwks.url().clone()).with_cooldown(cooldown),
+            ),
+            ..self
+        }
+    }
+
     pub fn project_id(&self) -> &str {
         &self.project_id
     }

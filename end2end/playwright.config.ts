@@ -1,0 +1,73 @@
+import { defineConfig } from "@playwright/test";
+import { ports, stackDir, siteUrl } from "./tests/stack";
+
+// Runs the release build against a throwaway local stack (PostgreSQL, the InsForge stand-in
+// and the Stytch emulator), both started here and stopped when the run ends, pass or fail.
+// Build first: `cargo leptos build --release` and `cargo build -p devstack` (scripts/test.sh).
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  // One stack, and one test takes InsForge down on purpose: run one test at a time.
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
+  outputDir: "test-results",
+  use: {
+    baseURL: siteUrl,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      // Debian's Chromium: Playwright's own browsers cannot be downloaded here.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [
+    { name: "hydrated", use: { browserName: "chromium", javaScriptEnabled: true } },
+    { name: "no-js", use: { browserName: "chromium", javaScriptEnabled: false } },
+  ],
+  webServer: [
+    {
+      command:
+        `rm -rf ${stackDir} && exec target/debug/devstack up --dir ${stackDir}` +
+        ` --pg-port ${ports.pg} --insforge-port ${ports.insforge} --stytch-port ${ports.stytch}` +
+        ` --control-port ${ports.control} --site-url ${siteUrl}`,
+      cwd: "..",
+      url: `http://127.0.0.1:${ports.control}/health`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    },
+    {
+      // The app reads the stack's settings, applies the migrations, then serves.
+      command:
+        `sh -c 'set -a && . ${stackDir}/app.env && set +a && ` +
+        `target/release/insforge-auth migrate && exec target/release/insforge-auth'`,
+      cwd: "..",
+      url: `${siteUrl}/login`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${ports.app}`,
+        LEPTOS_SITE_ROOT: "target/site",
+        LEPTOS_ENV: "PROD",
+        RUST_LOG: "info",
+      },
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    },
+  ],
+});

@@ -1,0 +1,84 @@
+import { expect, test } from "@playwright/test";
+import { latestLink, newEmail, ready, requestLink, signIn } from "./helpers";
+
+test("signs in through the emailed magic link", async ({ page }, info) => {
+  const email = newEmail("signin");
+  await signIn(page, info, email);
+  await expect(page.getByRole("heading", { name: "My Todos" })).toBeVisible();
+  await expect(page.getByTestId("empty")).toHaveText("No todos yet. Add one above!");
+});
+
+test("a used magic link fails cleanly and leads back to sign-in", async ({ page, browser }, info) => {
+  const email = newEmail("reuse");
+  await signIn(page, info, email);
+  const link = await latestLink(email);
+  // Someone (or a mail scanner) opens the same link again, in another browser.
+  const other = await browser.newContext({ javaScriptEnabled: hydrated(info) });
+  const second = await other.newPage();
+  await second.goto(link);
+  await expect(second.getByTestId("auth-error")).toHaveText(
+    "This sign-in link has already been used or has expired. Ask for a new one.",
+  );
+  await expect(second).toHaveURL(/\/authenticate\?/);
+  await second.getByRole("link", { name: "Back to sign-in" }).click();
+  await expect(second).toHaveURL(/\/login$/);
+  await expect(second.getByLabel("Email address")).toBeVisible();
+  await other.close();
+});
+
+test("an unknown magic link is refused", async ({ page }) => {
+  await page.goto("/authenticate?stytch_token_type=magic_links&token=not-a-real-token");
+  await expect(page.getByTestId("auth-error")).toHaveText(
+    "This sign-in link is not valid. Ask for a new one.",
+  );
+});
+
+test("a signed-out visit to the todo page goes to sign-in and comes back", async ({ page }, info) => {
+  await page.goto("/?from=bookmark");
+  await expect(page).toHaveURL(/\/login\?next=%2F%3Ffrom%3Dbookmark$/);
+  const email = newEmail("return");
+  await requestLink(page, info, email);
+  await page.goto(await latestLink(email));
+  await expect(page).toHaveURL(/\/\?from=bookmark$/);
+  await expect(page.getByTestId("user-email")).toHaveText(email);
+});
+
+test("sign-in rejects a bad address and keeps what was typed", async ({ page }, info) => {
+  await page.goto("/login");
+  await ready(page, info);
+  await page.getByLabel("Email address").fill("not-an-email");
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(page.getByTestId("login-error")).toHaveText(
+    "That doesn't look like an email address. Check it and try again.",
+  );
+  await expect(page.getByLabel("Email address")).toHaveValue("not-an-email");
+  await page.getByLabel("Email address").fill("");
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(page.getByTestId("login-error")).toHaveText("Enter your email address.");
+});
+
+test("sign out ends the session", async ({ page }, info) => {
+  await signIn(page, info, newEmail("signout"));
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+  await expect(page.getByText("You have signed out.")).toBeVisible();
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test("the theme choice survives a reload", async ({ page }, info) => {
+  await page.goto("/login");
+  await ready(page, info);
+  await page.getByRole("button", { name: "Dark" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.reload();
+  // Rendered by the server in the chosen theme: no flash of the other one.
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await ready(page, info);
+  await page.getByRole("button", { name: "System" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "system");
+});
+
+function hydrated(info: { project: { name: string } }) {
+  return info.project.name === "hydrated";
+}

@@ -1,0 +1,13 @@
+// Where the test stack listens: ports of their own, so a development stack (scripts/dev.sh)
+// can keep running beside the tests.
+export const ports = {
+  app: 3100,
+  pg: 54430,
+  insforge: 7230,
+  stytch: 7240,
+  control: 7299,
+};
+export const siteUrl = `http://127.0.0.1:${ports.app}`;
+export const stackDir = "target/e2e-stack";
+export const stytchUrl = `http://127.0.0.1:${ports.stytch}`;
+export const controlUrl = `http://127.0.0.1:${ports.control}`;
