@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; a second run skips what is there.
 # Debian/Ubuntu (apt) are automated; elsewhere it says what to install.
+#   scripts/setup.sh        what the tests need (wasm toolchain, PostgreSQL, Node packages, Chromium)
+#   scripts/setup.sh --dev  also cargo-leptos, for `cargo leptos watch` (a long build: ~40 min
+#                           on two cores, once)
 set -euo pipefail
+cd "$(dirname "$0")/.."
+dev=""
+[ "${1:-}" = "--dev" ] && dev=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -41,4 +47,35 @@ fi
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg_version" ]; then
+  say "cargo install wasm-bindgen-cli $wbg_version (about 8 minutes)"
+  # Not --locked: its lockfile pins a crate version the registry mirror may not have.
+  cargo install -q wasm-bindgen-cli --version "$wbg_version" --force
+fi
+
+if [ -n "$dev" ] && [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "0.3.10" ]; then
+  say "cargo install cargo-leptos 0.3.10 (a long build, once)"
+  # 0.3.11 needs rustc 1.96; `no_downloads`: never fetch tools from GitHub, use ours.
+  cargo install -q --locked cargo-leptos --version 0.3.10 --features no_downloads
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+# wasm-opt (binaryen) for release builds, where cargo-leptos finds it: node_modules/.bin.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci (binaryen)"
+  npm ci --no-audit --no-fund --silent
+fi
+# Playwright without its browsers: the tests use Debian's Chromium.
+if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  say "npm ci (end2end: Playwright)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
 fi

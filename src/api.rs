@@ -99,11 +99,11 @@ pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::session::Auth;
     let services = services()?;
-    if let Auth::SignedIn(user) = auth().await? {
-        if let Err(e) = services.stytch.revoke_session(&user.session_token).await {
-            // The cookie goes regardless: this browser is signed out either way.
-            tracing::warn!("signing out: Stytch did not revoke the session: {e}");
-        }
+    if let Auth::SignedIn(user) = auth().await?
+        && let Err(e) = services.stytch.revoke_session(&user.session_token).await
+    {
+        // The cookie goes regardless: this browser is signed out either way.
+        tracing::warn!("signing out: Stytch did not revoke the session: {e}");
     }
     services.sessions.clear(&cookies().await?);
     leptos_axum::redirect("/login?signed_out=1");

@@ -108,7 +108,7 @@ pub fn load_or_generate(
     };
     let values: Vec<(String, String)> = wanted
         .iter()
-        .map(|(name, generate)| (name.to_string(), saved(name).unwrap_or_else(|| generate())))
+        .map(|(name, generate)| (name.to_string(), saved(name).unwrap_or_else(generate)))
         .collect();
     let lines: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     if lines != text {

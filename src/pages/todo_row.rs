@@ -59,10 +59,11 @@ pub fn TodoRow(
     Effect::new({
         let navigate = navigate.clone();
         move |_| {
-            if let Some(Ok(saved)) = rename.value().get() {
-                if saved.id == id && editing.get_untracked() == Some(id) {
-                    navigate("/", Default::default());
-                }
+            if let Some(Ok(saved)) = rename.value().get()
+                && saved.id == id
+                && editing.get_untracked() == Some(id)
+            {
+                navigate("/", Default::default());
             }
         }
     });

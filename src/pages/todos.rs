@@ -71,10 +71,10 @@ pub fn TodosPage() -> impl IntoView {
     };
     let input = NodeRef::<html::Input>::new();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = add.value().get() {
-            if let Some(el) = input.get() {
-                el.set_value("");
-            }
+        if let Some(Ok(_)) = add.value().get()
+            && let Some(el) = input.get()
+        {
+            el.set_value("");
         }
     });
     // Errors of row actions (and, without JavaScript, of any form) show in the banner.

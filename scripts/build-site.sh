@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The release build of the site, step for step what `cargo leptos build --release` does
+# (cargo-leptos 0.3.10, compile/front.rs), so the tests need no cargo-leptos: installing it
+# costs ~40 minutes on a fresh two-core machine, the whole CI budget's better half.
+#   target/site/pkg/insforge-auth.{js,wasm,css}, public/* in target/site,
+#   target/release/insforge-auth built to serve them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+name=insforge-auth
+pkg=target/site/pkg
+
+say "wasm (hydrate, wasm-release profile)"
+cargo build --locked --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+  --profile wasm-release
+rm -rf "$pkg" && mkdir -p "$pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name "$name" \
+  target/wasm32-unknown-unknown/wasm-release/insforge_auth.wasm
+# The server is built with LEPTOS_OUTPUT_NAME (below), which makes it load `<name>.wasm`.
+mv "$pkg/${name}_bg.wasm" "$pkg/$name.wasm"
+say "wasm-opt -Oz"
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  -o "$pkg/$name.wasm" "$pkg/$name.wasm"
+cp style/main.css "$pkg/$name.css"
+cp -R public/. target/site/
+
+say "server (ssr, release)"
+LEPTOS_OUTPUT_NAME="$name" cargo build --locked --release --bin insforge-auth \
+  --no-default-features --features ssr
+
+wasm=$(stat -c %s "$pkg/$name.wasm")
+gz=$(gzip -9 -c "$pkg/$name.wasm" | wc -c)
+echo "site: $pkg/$name.wasm is $wasm bytes ($gz gzipped)"
