@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs the local stack: PostgreSQL (data kept in .devstack/)
-# and the InsForge stand-in on http://127.0.0.1:7130, with the project's migrations applied.
-# Ctrl-C stops everything this script started.
+# Installs what is missing (cargo-leptos included: a long build, once), starts the local stack
+# (PostgreSQL with data in .devstack/, the InsForge stand-in, the Stytch emulator), applies the
+# migrations and runs the app with `cargo leptos watch`. Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-scripts/setup.sh
-say "building"
+scripts/setup.sh --dev
+say "building the local stack"
 cargo build --locked -q -p devstack --bin devstack
 cargo build --locked -q --features ssr --bin insforge-auth
 
+rm -f .devstack/app.env
 target/debug/devstack up --dir .devstack &
 stack=$!
 trap 'kill -INT "$stack" 2>/dev/null; wait "$stack" 2>/dev/null' EXIT INT TERM
 
-for _ in $(seq 1 120); do
-  [ -f .devstack/app.env ] && curl -fsS http://127.0.0.1:${DEVSTACK_INSFORGE_PORT:-7130}/api/health >/dev/null 2>&1 && break
+for _ in $(seq 1 240); do
+  [ -f .devstack/app.env ] && break
   kill -0 "$stack" 2>/dev/null || { echo "error: the local stack stopped (see above)" >&2; exit 1; }
   sleep 0.5
 done
+[ -f .devstack/app.env ] || { echo "error: the local stack did not start in 2 minutes" >&2; exit 1; }
 
 say "applying migrations/"
 set -a; . .devstack/app.env; set +a
@@ -27,9 +29,10 @@ target/debug/insforge-auth migrate
 
 cat <<MSG
 
-Local stack is up:
-  InsForge stand-in  $INSFORGE_URL
-  project secrets    .devstack/app.env (INSFORGE_URL, INSFORGE_JWT_SECRET, INSFORGE_API_KEY, INSFORGE_ANON_KEY)
-Ctrl-C stops it.
+  Open the app:        $SITE_URL
+  Sign-in emails go to ${STYTCH_API_URL}/dev/outbox (the Stytch emulator's outbox)
+  The app's settings:  .devstack/app.env
+
+Ctrl-C stops everything.
 MSG
-wait "$stack"
+cargo leptos watch

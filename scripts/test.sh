@@ -40,5 +40,14 @@ if grep -a -q -E 'INSFORGE_JWT_SECRET|SESSION_SECRET|STYTCH_SECRET|jsonwebtoken|
 fi
 
 say "end-to-end (Playwright)"
-cd end2end
-npx playwright test
+mkdir -p target
+set +e
+(cd end2end && npx playwright test) 2>&1 | tee target/e2e.log
+status=${PIPESTATUS[0]}
+set -e
+# The servers' output is in the log: a panic fails the run even if every page looked right.
+if grep -q "panicked at" target/e2e.log; then
+  echo "error: a server panicked during the end-to-end tests (target/e2e.log)" >&2
+  exit 1
+fi
+exit "$status"

@@ -2,7 +2,6 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 use super::query_param;
 use super::theme::ThemeToggle;
@@ -47,12 +46,8 @@ pub fn LoginPage() -> impl IntoView {
         }
         _ => local_error.set(None),
     };
-    let navigate = StoredValue::new_local(use_navigate());
-    let start_over = move |ev: leptos::ev::MouseEvent| {
-        ev.prevent_default();
-        action.value().set(None);
-        navigate.with_value(|navigate| navigate("/login", Default::default()));
-    };
+    // The link itself goes to /login (in-page once hydrated); the old answer must go too.
+    let start_over = move |_: leptos::ev::MouseEvent| action.value().set(None);
 
     let form = move || {
         view! {

@@ -56,15 +56,12 @@ pub fn TodoRow(
     let is_editing = move || editing.get() == Some(id);
     let navigate = use_navigate();
     // Leaving edit mode after a successful save (with JavaScript; without, the server redirects).
-    Effect::new({
-        let navigate = navigate.clone();
-        move |_| {
-            if let Some(Ok(saved)) = rename.value().get()
-                && saved.id == id
-                && editing.get_untracked() == Some(id)
-            {
-                navigate("/", Default::default());
-            }
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = rename.value().get()
+            && saved.id == id
+            && editing.get_untracked() == Some(id)
+        {
+            navigate("/", Default::default());
         }
     });
 
@@ -99,12 +96,15 @@ pub fn TodoRow(
             let _ = el.focus();
         }
     });
-    let navigate_home = StoredValue::new_local(navigate.clone());
+    // Escape follows the Cancel link, which the router turns into an in-page navigation.
+    let cancel_link = NodeRef::<html::A>::new();
     let cancel = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             ev.prevent_default();
             local_error.set(None);
-            navigate_home.with_value(|navigate| navigate("/", Default::default()));
+            if let Some(link) = cancel_link.get() {
+                link.click();
+            }
         }
     };
     let done = todo.is_complete;
@@ -154,7 +154,9 @@ pub fn TodoRow(
                         aria-invalid=move || edit_error().is_some().to_string()
                     />
                     <button type="submit" disabled=pending>"Save"</button>
-                    <a href="/">"Cancel"</a>
+                    <a href="/" node_ref=cancel_link>
+                        "Cancel"
+                    </a>
                     <p class="error" role="alert" data-testid="edit-error">
                         {move || edit_error().map(|e| e.to_string())}
                     </p>
