@@ -5,6 +5,8 @@
 #   target/site/pkg/insforge-auth.{js,wasm,css}, public/* in target/site,
 #   target/release/insforge-auth built to serve them.
 set -euo pipefail
+# Tools installed with `cargo install` live here; a fresh shell may not have it on PATH.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 name=insforge-auth

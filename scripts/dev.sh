@@ -3,6 +3,8 @@
 # (PostgreSQL with data in .devstack/, the InsForge stand-in, the Stytch emulator), applies the
 # migrations and runs the app with `cargo leptos watch`. Ctrl-C stops everything it started.
 set -euo pipefail
+# Tools installed with `cargo install` live here; a fresh shell may not have it on PATH.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

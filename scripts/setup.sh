@@ -5,6 +5,8 @@
 #   scripts/setup.sh --dev  also cargo-leptos, for `cargo leptos watch` (a long build: ~40 min
 #                           on two cores, once)
 set -euo pipefail
+# Tools installed with `cargo install` live here; a fresh shell may not have it on PATH.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$(dirname "$0")/.."
 dev=""
 [ "${1:-}" = "--dev" ] && dev=1

@@ -4,6 +4,8 @@
 # stand-in and the Stytch emulator, started by the tests themselves), then the release build
 # and the Playwright end-to-end tests in Chromium, with and without JavaScript.
 set -euo pipefail
+# Tools installed with `cargo install` live here; a fresh shell may not have it on PATH.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
