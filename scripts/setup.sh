@@ -46,7 +46,12 @@ if [ -z "${PG_BIN_DIR:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 
 fi
 
 # The browser half of the app compiles to wasm.
-if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ! command -v rustup >/dev/null 2>&1; then
+  if ! rustc --print target-list >/dev/null 2>&1 || [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
+    echo "error: the wasm32-unknown-unknown target is missing and there is no rustup to add it" >&2
+    exit 1
+  fi
+elif ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
@@ -67,6 +72,12 @@ fi
 
 if ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "error: Playwright needs Node.js 20 or newer; this machine has $(node -v 2>/dev/null || echo none)." >&2
+  echo "       Install it from https://nodejs.org (or NodeSource's apt repository) and run this again." >&2
+  exit 1
 fi
 # wasm-opt (binaryen) for release builds, where cargo-leptos finds it: node_modules/.bin.
 if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

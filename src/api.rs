@@ -202,7 +202,7 @@ pub async fn delete_todo(id: Uuid) -> Result<(), AppError> {
 
 /// Remembers the colour scheme in a cookie, so the server renders the page in it (no flash).
 #[server]
-pub async fn set_theme(theme: String) -> Result<(), AppError> {
+pub async fn set_theme(theme: String, back: Option<String>) -> Result<(), AppError> {
     use crate::app::Theme;
     let theme = Theme::parse(&theme).unwrap_or(Theme::System);
     let mut cookie = tower_cookies::Cookie::new(crate::app::THEME_COOKIE, theme.as_str());
@@ -210,5 +210,12 @@ pub async fn set_theme(theme: String) -> Result<(), AppError> {
     cookie.set_same_site(tower_cookies::cookie::SameSite::Lax);
     cookie.set_max_age(time::Duration::days(365));
     cookies().await?.add(cookie);
+    // Without JavaScript, back to the page the form was on (not the Referer, which browsers
+    // may withhold).
+    let back = back
+        .as_deref()
+        .and_then(crate::app::local_path)
+        .unwrap_or("/");
+    form_redirect(back);
     Ok(())
 }

@@ -162,12 +162,6 @@ async fn up(args: UpArgs) -> Result<(), String> {
     };
     let insforge =
         InsForgeSwitch::start(config, ([127, 0, 0, 1], args.insforge_port).into()).await?;
-    let control = devstack::serve::Server::spawn(
-        "devstack control",
-        devstack::control::router(insforge.clone()),
-        listen(args.control_port).await?,
-    )
-    .map_err(|e| e.to_string())?;
 
     // The Stytch project and the app's session secret persist with the rest of the stack, so
     // the app's configuration stays valid across restarts (sessions themselves do not).
@@ -211,6 +205,13 @@ async fn up(args: UpArgs) -> Result<(), String> {
     let env_file = dir.join("app.env");
     devstack::keys::write_private(&env_file, &env)
         .map_err(|e| format!("{}: {e}", env_file.display()))?;
+    // Last: its /health answering means everything above is up and app.env is written.
+    let control = devstack::serve::Server::spawn(
+        "devstack control",
+        devstack::control::router(insforge.clone()),
+        listen(args.control_port).await?,
+    )
+    .map_err(|e| e.to_string())?;
     println!("InsForge stand-in listening on {}", insforge.url());
     println!("Stytch emulator listening on   {}", stytch_server.url());
     println!(

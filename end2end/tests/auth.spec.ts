@@ -82,3 +82,28 @@ test("the theme choice survives a reload", async ({ page }, info) => {
 function hydrated(info: { project: { name: string } }) {
   return info.project.name === "hydrated";
 }
+
+test("the session cookie is sealed, HttpOnly, SameSite=Lax and expires", async ({ page, context }, info) => {
+  await signIn(page, info, newEmail("cookie"));
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === "ia_session");
+  expect(session, "a session cookie").toBeDefined();
+  expect(session!.httpOnly).toBe(true);
+  expect(session!.sameSite).toBe("Lax");
+  // Over plain http (the local stack) it cannot be Secure; with an https SITE_URL it is.
+  expect(session!.secure).toBe(false);
+  expect(session!.expires).toBeGreaterThan(Date.now() / 1000 + 24 * 3600);
+  // Sealed: neither the provider's tokens nor the email are readable in it.
+  expect(session!.value).not.toContain("@");
+  expect(session!.value).not.toContain("eyJ");
+  // And the page never received an InsForge token or any secret.
+  const html = await page.content();
+  expect(html).not.toContain("eyJ");
+});
+
+test("another site cannot call the server functions", async ({ request }) => {
+  const res = await request.post("/api/sign_out", {
+    headers: { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" },
+  });
+  expect(res.status()).toBe(403);
+});

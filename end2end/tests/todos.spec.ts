@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { addTodo, hydrated, insforge, newEmail, signIn } from "./helpers";
+import { addTodo, hydrated, insforge, newEmail, ready, signIn } from "./helpers";
 
 test("add, complete, edit and delete todos", async ({ page }, info) => {
   await signIn(page, info, newEmail("crud"));
@@ -103,6 +103,7 @@ test("an InsForge outage shows a banner, and Retry recovers", async ({ page }, i
   await insforge("stop");
   try {
     await page.reload();
+    await ready(page, info);
     const banner = page.getByTestId("load-error");
     await expect(banner).toContainText("We couldn't reach your todos. Please try again in a moment.");
     // Adding while InsForge is away says so and keeps the text.
@@ -115,7 +116,15 @@ test("an InsForge outage shows a banner, and Retry recovers", async ({ page }, i
   } finally {
     await insforge("start");
   }
+  if (hydrated(info)) {
+    // Retry fetches again in place, without reloading the page.
+    await ready(page, info);
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+  }
   await page.getByRole("link", { name: "Retry" }).click();
   await expect(page.getByTestId("load-error")).toHaveCount(0);
+  if (hydrated(info)) {
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+  }
   await expect(page.getByTestId("todo-title")).toHaveText(["Still here"]);
 });

@@ -11,6 +11,16 @@ use crate::app::Theme;
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let action = ServerAction::<SetTheme>::new();
+    let location = leptos_router::hooks::use_location();
+    let here = move || {
+        let search = location.search.get();
+        let query = if search.is_empty() {
+            String::new()
+        } else {
+            format!("?{search}")
+        };
+        format!("{}{query}", location.pathname.get())
+    };
     let choice = move |theme: Theme, label: &'static str| {
         // Applied at once in the browser; the server only has to remember it.
         let apply = move |_| {
@@ -21,6 +31,7 @@ pub fn ThemeToggle() -> impl IntoView {
         view! {
             <ActionForm action on:submit=apply>
                 <input type="hidden" name="theme" value=theme.as_str() />
+                <input type="hidden" name="back" value=here />
                 <button type="submit" class=format!("theme-{}", theme.as_str()) title=label>
                     {label}
                 </button>

@@ -56,8 +56,12 @@ pub fn TodoRow(
     let is_editing = move || editing.get() == Some(id);
     let navigate = use_navigate();
     // Leaving edit mode after a successful save (with JavaScript; without, the server redirects).
+    // Only a save made after this row was drawn counts: an older result is still in the
+    // action's value when the list is fetched again.
+    let drawn_at = rename.version().get_untracked();
     Effect::new(move |_| {
-        if let Some(Ok(saved)) = rename.value().get()
+        if rename.version().get() > drawn_at
+            && let Some(Ok(saved)) = rename.value().get()
             && saved.id == id
             && editing.get_untracked() == Some(id)
         {

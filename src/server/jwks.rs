@@ -81,11 +81,14 @@ impl JwksCache {
                 return Err(JwksError::UnknownKey(kid.to_string()));
             }
         }
-        let fetched = self.fetch().await?;
+        let fetched = self.fetch().await;
         let mut keys = self.keys.write().await;
+        // A failed fetch counts too: while the provider is down, requests wait for one attempt
+        // per cooldown instead of each making its own.
+        keys.fetched_at = Some(Instant::now());
+        let fetched = fetched?;
         // A key the provider stopped publishing must stop verifying: replace, don't merge.
         keys.by_kid = fetched;
-        keys.fetched_at = Some(Instant::now());
         keys.by_kid
             .get(kid)
             .cloned()

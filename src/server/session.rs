@@ -164,8 +164,7 @@ impl SessionCookies {
                 return Auth::SignedOut;
             }
             Err(JwtProblem::Keys(e)) => {
-                tracing::warn!("cannot verify a session: {e}");
-                return Auth::Unavailable;
+                tracing::warn!("cannot verify a session locally ({e}); asking Stytch");
             }
             Err(JwtProblem::Expired) => {}
             Err(JwtProblem::Invalid(why)) => {
@@ -174,6 +173,15 @@ impl SessionCookies {
         }
         match stytch.authenticate_session(&stored.token).await {
             Ok(fresh) if fresh.user_id == stored.user_id => {
+                if let Err(JwtProblem::Invalid(why)) =
+                    stytch.verify_session_jwt(&fresh.session_jwt).await
+                {
+                    // Not a user's problem but the app's: every request will call Stytch.
+                    tracing::error!(
+                        "a session JWT fresh from Stytch does not verify ({why}); \
+                         check STYTCH_PROJECT_ID and STYTCH_API_URL (a custom domain's issuer)"
+                    );
+                }
                 self.write(cookies, &fresh);
                 user(&Stored {
                     email: fresh.email.or(stored.email.clone()),
@@ -198,6 +206,43 @@ impl SessionCookies {
     }
 }
 
+/// Server functions change state, so only this site's own pages may call them. SameSite=Lax
+/// already keeps the session cookie off other sites' posts; this also stops them from
+/// sending sign-in emails, signing a browser out or in, and covers sibling subdomains (which
+/// count as the same site). Requests without either header (not from a browser) pass.
+fn refuse_cross_site(request: &Request, site_origin: &str) -> Option<Response> {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return None;
+    }
+    let headers = request.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let allowed = match fetch_site {
+        Some(site) => matches!(site, "same-origin" | "none"),
+        None => headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|origin| origin == site_origin),
+    };
+    if allowed {
+        return None;
+    }
+    tracing::warn!(
+        path = %request.uri().path(),
+        "refused a cross-site request (Sec-Fetch-Site {fetch_site:?}, Origin {:?})",
+        headers.get(header::ORIGIN)
+    );
+    Some(
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            "This request came from another site and was refused.",
+        )
+            .into_response(),
+    )
+}
+
 /// Resolves the session for every page and server-function request, and keeps signed-out
 /// visitors off the todo page (and signed-in ones off the sign-in page) before any rendering.
 pub async fn resolve_session(
@@ -207,8 +252,16 @@ pub async fn resolve_session(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/pkg/") || path == "/favicon.ico" {
+    if path.starts_with("/pkg/") || path.starts_with("/favicon") {
         return next.run(request).await;
+    }
+    if let Some(refused) = refuse_cross_site(&request, &state.services.site_origin) {
+        return refused;
+    }
+    // Link checkers and mail scanners probe links with HEAD; rendering the page would spend
+    // the magic link before its owner clicks it.
+    if request.method() == Method::HEAD && path == "/authenticate" {
+        return axum::http::StatusCode::OK.into_response();
     }
     let services: &Arc<_> = &state.services;
     let auth = services.sessions.resolve(&cookies, &services.stytch).await;

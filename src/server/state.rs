@@ -79,6 +79,8 @@ pub struct Services {
     pub sessions: SessionCookies,
     /// Where Stytch sends people back with their magic-link token.
     pub callback_url: Url,
+    /// `scheme://host[:port]` of SITE_URL: what a browser sends as `Origin` from our pages.
+    pub site_origin: String,
     pub session_minutes: u32,
     pub link_minutes: u32,
 }
@@ -101,6 +103,7 @@ impl Services {
             )
             .map_err(|e| e.to_string())?,
             callback_url,
+            site_origin: config.site_url.origin().ascii_serialization(),
             session_minutes: config.session_minutes,
             link_minutes: config.link_minutes,
         })

@@ -215,6 +215,7 @@ impl StytchClient {
         let base_issuer = config.api_url.as_str().trim_end_matches('/').to_string();
         validation.set_issuer(&[format!("stytch.com/{}", config.project_id), base_issuer]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 30;
         Ok(StytchClient {
             jwks: Arc::new(JwksCache::new(http.clone(), jwks_url)),
