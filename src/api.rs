@@ -1,7 +1,9 @@
-//! The server functions: the browser's only way to the server. Each one resolves the session
-//! (done once per request by the session layer), mints the InsForge token itself and calls
-//! InsForge or the provider. Without JavaScript they are plain form posts, answered with a
-//! redirect to the page that shows the outcome (errors travel in the query string).
+//! The server functions: the browser's only way to the server. Their URLs are fixed
+//! (`/api/<name>`), so a form rendered by one release still posts to the next. Each one
+//! resolves the session (done once per request by the session layer), mints the InsForge token
+//! itself and calls InsForge or the provider. Without JavaScript they are plain form posts,
+//! answered with a redirect to the page that shows the outcome (errors travel in the query
+//! string).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -38,7 +40,7 @@ fn finish_form<T>(
     }
 }
 
-#[server]
+#[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     use crate::server::session::Auth;
     match auth().await? {
@@ -49,7 +51,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 }
 
 /// Emails a magic link. Returns the address it went to.
-#[server]
+#[server(endpoint = "start_sign_in")]
 pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String, AppError> {
     let next = next.filter(|n| crate::app::local_path(n).is_some());
     let result = async {
@@ -75,7 +77,7 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
 
 /// The magic link's landing: exchanges its token for a session, sets the session cookie and
 /// sends the browser on (to where it was going before signing in, or the todos).
-#[server]
+#[server(endpoint = "finish_sign_in")]
 pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
     let services = services()?;
     let session = services
@@ -95,7 +97,7 @@ pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
 }
 
 /// Revokes the provider session and clears the cookie, then goes to the sign-in page.
-#[server]
+#[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::session::Auth;
     let services = services()?;
@@ -110,7 +112,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(endpoint = "list_todos")]
 pub async fn list_todos() -> Result<Vec<Todo>, AppError> {
     let user = require_user().await?;
     let services = services()?;
@@ -122,7 +124,7 @@ pub async fn list_todos() -> Result<Vec<Todo>, AppError> {
         .map_err(|e| from_insforge("listing todos", e))
 }
 
-#[server]
+#[server(endpoint = "add_todo")]
 pub async fn add_todo(title: String) -> Result<Todo, AppError> {
     let result = async {
         let clean = crate::todo::normalize_title(&title)?;
@@ -140,7 +142,7 @@ pub async fn add_todo(title: String) -> Result<Todo, AppError> {
     result
 }
 
-#[server]
+#[server(endpoint = "set_done")]
 pub async fn set_done(id: Uuid, done: bool) -> Result<Todo, AppError> {
     let result = async {
         let user = require_user().await?;
@@ -161,7 +163,7 @@ pub async fn set_done(id: Uuid, done: bool) -> Result<Todo, AppError> {
     result
 }
 
-#[server]
+#[server(endpoint = "rename_todo")]
 pub async fn rename_todo(id: Uuid, title: String) -> Result<Todo, AppError> {
     let result = async {
         let clean = crate::todo::normalize_title(&title)?;
@@ -183,7 +185,7 @@ pub async fn rename_todo(id: Uuid, title: String) -> Result<Todo, AppError> {
     result
 }
 
-#[server]
+#[server(endpoint = "delete_todo")]
 pub async fn delete_todo(id: Uuid) -> Result<(), AppError> {
     let result = async {
         let user = require_user().await?;
@@ -201,7 +203,7 @@ pub async fn delete_todo(id: Uuid) -> Result<(), AppError> {
 }
 
 /// Remembers the colour scheme in a cookie, so the server renders the page in it (no flash).
-#[server]
+#[server(endpoint = "set_theme")]
 pub async fn set_theme(theme: String, back: Option<String>) -> Result<(), AppError> {
     use crate::app::Theme;
     let theme = Theme::parse(&theme).unwrap_or(Theme::System);
