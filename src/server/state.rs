@@ -122,3 +122,103 @@ impl FromRef<AppState> for LeptosOptions {
         state.leptos_options.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: [(&str, &str); 6] = [
+        ("SITE_URL", "https://todos.example.com"),
+        ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("INSFORGE_URL", "https://app.us-east.insforge.app"),
+        ("INSFORGE_JWT_SECRET", "s3cret"),
+        (
+            "STYTCH_PROJECT_ID",
+            "project-test-11111111-2222-3333-4444-555555555555",
+        ),
+        ("STYTCH_SECRET", "secret-test-abc"),
+    ];
+
+    /// The good configuration with one variable set (or overridden: the last one wins).
+    fn with(name: &'static str, value: &'static str) -> Map {
+        let mut vars = GOOD.to_vec();
+        vars.push((name, value));
+        Map(vars)
+    }
+
+    fn name_of(e: ConfigError) -> &'static str {
+        match e {
+            ConfigError::Missing { name, .. } | ConfigError::Invalid { name, .. } => name,
+        }
+    }
+
+    #[test]
+    fn a_complete_configuration_reads_with_defaults() {
+        let config = WebConfig::from_source(&GOOD).expect("valid");
+        assert_eq!(config.session_minutes, 10_080);
+        assert_eq!(config.link_minutes, 60);
+        assert_eq!(config.stytch.api_url.as_str(), "https://test.stytch.com/");
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert!(!format!("{config:?}").contains("secret-test-abc"));
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn each_missing_variable_is_named() {
+        for missing in [
+            "SITE_URL",
+            "SESSION_SECRET",
+            "INSFORGE_URL",
+            "INSFORGE_JWT_SECRET",
+            "STYTCH_PROJECT_ID",
+            "STYTCH_SECRET",
+        ] {
+            let src: Vec<(&str, &str)> = GOOD
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != missing)
+                .collect();
+            let src = Map(src);
+            let err = WebConfig::from_source(&src).expect_err(missing);
+            assert!(matches!(err, ConfigError::Missing { .. }), "{err}");
+            assert_eq!(name_of(err), missing);
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        for (name, value) in [
+            ("SITE_URL", "todos.example.com"),
+            ("STYTCH_PROJECT_ID", "12345"),
+            ("STYTCH_API_URL", "http://stytch.internal"),
+            ("SESSION_DURATION_MINUTES", "0"),
+            ("MAGIC_LINK_EXPIRATION_MINUTES", "a week"),
+        ] {
+            let err = WebConfig::from_source(&with(name, value)).expect_err(name);
+            assert_eq!(name_of(err), name, "{name}={value}");
+        }
+        let live = with("STYTCH_PROJECT_ID", "project-live-1");
+        let config = WebConfig::from_source(&live).expect("live project");
+        assert_eq!(config.stytch.api_url.as_str(), "https://api.stytch.com/");
+    }
+
+    #[test]
+    fn a_short_session_secret_is_refused_at_start() {
+        let mut config = WebConfig::from_source(&GOOD).expect("valid");
+        config.session_secret = Secret::new("short");
+        let err = Services::new(&config).err().expect("refused");
+        assert!(err.contains("SESSION_SECRET"), "{err}");
+    }
+
+    struct Map(Vec<(&'static str, &'static str)>);
+
+    impl Source for Map {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+}
