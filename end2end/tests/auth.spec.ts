@@ -114,3 +114,9 @@ test("another site cannot call the server functions", async ({ request }) => {
   expect(own.status()).not.toBe(403);
   expect(own.ok() || own.status() === 302).toBeTruthy();
 });
+
+test("the health check answers", async ({ request }) => {
+  const res = await request.get("/healthz");
+  expect(res.status()).toBe(200);
+  expect(await res.text()).toBe("ok");
+});

@@ -19,6 +19,8 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>) -> Router 
     let routes = generate_route_list(App);
     let context_state = state.clone();
     Router::new()
+        // For load balancers and container platforms: the process serves requests.
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
         .leptos_routes_with_context(
             &state,
             routes,
