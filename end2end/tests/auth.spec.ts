@@ -120,3 +120,22 @@ test("the health check answers", async ({ request }) => {
   expect(res.status()).toBe(200);
   expect(await res.text()).toBe("ok");
 });
+
+test("sign-in never returns to another site", async ({ page }, info) => {
+  await page.goto("/login?next=//evil.example/steal");
+  const email = newEmail("redirect");
+  await requestLink(page, info, email);
+  await page.goto(await latestLink(email));
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+});
+
+test("a link checker's HEAD request does not spend the magic link", async ({ page, request }, info) => {
+  const email = newEmail("scanner");
+  await page.goto("/login");
+  await requestLink(page, info, email);
+  const link = await latestLink(email);
+  const probe = await request.head(link);
+  expect(probe.status()).toBe(200);
+  await page.goto(link);
+  await expect(page.getByTestId("user-email")).toHaveText(email);
+});
