@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::Emulator;
+use super::shapes::{session_json, session_jwt, user_json};
 use super::state::{Data, MagicLink, Session, User, new_id, random_token};
 
 /// Stytch's error body. Every response, success or not, carries `status_code` and `request_id`.
@@ -61,13 +61,6 @@ fn ok(mut body: Value) -> Reply {
         map.insert("request_id".into(), json!(new_id("request-id")));
     }
     Ok(axum::Json(body))
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Checks Basic auth (project id and secret), then parses the JSON body.
@@ -438,83 +431,4 @@ pub(crate) async fn jwks(
 
 pub(crate) async fn not_found() -> StytchError {
     StytchError::new(StatusCode::NOT_FOUND, "route_not_found", "Route not found.")
-}
-
-fn factor(session: &Session, user: &User) -> Value {
-    json!({
-        "type": "magic_link",
-        "delivery_method": "email",
-        "last_authenticated_at": rfc3339(session.authenticated_at),
-        "created_at": rfc3339(session.authenticated_at),
-        "updated_at": rfc3339(session.authenticated_at),
-        "email_factor": { "email_id": user.email_id, "email_address": user.email },
-    })
-}
-
-fn session_json(session: &Session, user: &User) -> Value {
-    json!({
-        "session_id": session.session_id,
-        "user_id": session.user_id,
-        "started_at": rfc3339(session.started_at),
-        "last_accessed_at": rfc3339(session.last_accessed_at),
-        "expires_at": rfc3339(session.expires_at),
-        "attributes": { "ip_address": "", "user_agent": "" },
-        "authentication_factors": [factor(session, user)],
-        "custom_claims": {},
-        "roles": ["stytch_user"],
-    })
-}
-
-fn user_json(user: &User) -> Value {
-    json!({
-        "user_id": user.user_id,
-        "created_at": rfc3339(user.created_at),
-        "status": if user.active { "active" } else { "pending" },
-        "name": { "first_name": "", "middle_name": "", "last_name": "" },
-        "emails": [{ "email_id": user.email_id, "email": user.email, "verified": user.active }],
-        "phone_numbers": [],
-        "webauthn_registrations": [],
-        "providers": [],
-        "totps": [],
-        "crypto_wallets": [],
-        "biometric_registrations": [],
-        "is_locked": false,
-        "roles": ["stytch_user"],
-        "trusted_metadata": {},
-        "untrusted_metadata": {},
-        "external_id": null,
-        "password": null,
-    })
-}
-
-/// Stytch's session JWT: RS256, `aud` = [project id], `iss` = `stytch.com/<project id>`,
-/// a fixed short lifetime, and the session itself under `https://stytch.com/session`.
-fn session_jwt(emu: &Emulator, session: &Session, user: &User) -> Result<String, StytchError> {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    let lifetime = i64::try_from(emu.config.session_jwt_lifetime.as_secs()).unwrap_or(300);
-    let claims = json!({
-        "aud": [emu.config.project_id],
-        "iss": format!("stytch.com/{}", emu.config.project_id),
-        "sub": session.user_id,
-        "iat": now,
-        "nbf": now,
-        "exp": now + lifetime,
-        "https://stytch.com/session": {
-            "id": session.session_id,
-            "started_at": rfc3339(session.started_at),
-            "last_accessed_at": rfc3339(session.last_accessed_at),
-            "expires_at": rfc3339(session.expires_at),
-            "attributes": { "ip_address": "", "user_agent": "" },
-            "authentication_factors": [factor(session, user)],
-            "roles": ["stytch_user"],
-        },
-    });
-    emu.keys.sign(&claims).map_err(|e| {
-        tracing::error!("Stytch emulator: signing a session JWT: {e}");
-        StytchError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_server_error",
-            "Oops, something went wrong.",
-        )
-    })
 }

@@ -5,6 +5,7 @@
 
 mod api;
 mod outbox;
+mod shapes;
 mod state;
 
 use std::sync::Arc;
