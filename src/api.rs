@@ -15,8 +15,7 @@ use crate::todo::Todo;
 use crate::{
     app::{login_url, todos_url},
     server::fns::{
-        auth, cookies, form_redirect, from_insforge, from_stytch, insforge_token, require_user,
-        services,
+        auth, cookies, form_redirect, from_insforge, from_stytch, insforge_access, services,
     },
 };
 
@@ -114,9 +113,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 #[server(endpoint = "list_todos")]
 pub async fn list_todos() -> Result<Vec<Todo>, AppError> {
-    let user = require_user().await?;
-    let services = services()?;
-    let token = insforge_token(&services, &user)?;
+    let (services, token) = insforge_access().await?;
     services
         .insforge
         .list_todos(&token)
@@ -128,9 +125,7 @@ pub async fn list_todos() -> Result<Vec<Todo>, AppError> {
 pub async fn add_todo(title: String) -> Result<Todo, AppError> {
     let result = async {
         let clean = crate::todo::normalize_title(&title)?;
-        let user = require_user().await?;
-        let services = services()?;
-        let token = insforge_token(&services, &user)?;
+        let (services, token) = insforge_access().await?;
         services
             .insforge
             .create_todo(&token, &clean)
@@ -145,9 +140,7 @@ pub async fn add_todo(title: String) -> Result<Todo, AppError> {
 #[server(endpoint = "set_done")]
 pub async fn set_done(id: Uuid, done: bool) -> Result<Todo, AppError> {
     let result = async {
-        let user = require_user().await?;
-        let services = services()?;
-        let token = insforge_token(&services, &user)?;
+        let (services, token) = insforge_access().await?;
         let patch = crate::todo::TodoPatch {
             title: None,
             is_complete: Some(done),
@@ -167,9 +160,7 @@ pub async fn set_done(id: Uuid, done: bool) -> Result<Todo, AppError> {
 pub async fn rename_todo(id: Uuid, title: String) -> Result<Todo, AppError> {
     let result = async {
         let clean = crate::todo::normalize_title(&title)?;
-        let user = require_user().await?;
-        let services = services()?;
-        let token = insforge_token(&services, &user)?;
+        let (services, token) = insforge_access().await?;
         let patch = crate::todo::TodoPatch {
             title: Some(clean),
             is_complete: None,
@@ -188,9 +179,7 @@ pub async fn rename_todo(id: Uuid, title: String) -> Result<Todo, AppError> {
 #[server(endpoint = "delete_todo")]
 pub async fn delete_todo(id: Uuid) -> Result<(), AppError> {
     let result = async {
-        let user = require_user().await?;
-        let services = services()?;
-        let token = insforge_token(&services, &user)?;
+        let (services, token) = insforge_access().await?;
         services
             .insforge
             .delete_todo(&token, id)

@@ -48,15 +48,19 @@ pub async fn require_user() -> Result<SessionUser, AppError> {
     }
 }
 
-/// The InsForge token for this user, minted for this request.
-pub fn insforge_token(services: &Services, user: &SessionUser) -> Result<String, AppError> {
-    services
+/// What a data server function needs: the services and an InsForge token minted for this
+/// request's user (signed-out and unverifiable sessions stop here).
+pub async fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
+    let user = require_user().await?;
+    let services = services()?;
+    let token = services
         .minter
         .mint(&user.user_id, user.email.as_deref())
         .map_err(|e| {
             tracing::error!("cannot mint an InsForge token: {e}");
             AppError::Internal
-        })
+        })?;
+    Ok((services, token))
 }
 
 pub fn from_insforge(action: &str, e: InsForgeError) -> AppError {
