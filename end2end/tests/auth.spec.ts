@@ -74,7 +74,10 @@ test("the theme choice survives a reload", async ({ page }, info) => {
   await page.reload();
   // Rendered by the server in the chosen theme: no flash of the other one.
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await expect(page.locator("body")).toHaveCSS("background-color", "rgb(17, 17, 20)");
   await ready(page, info);
+  await page.getByRole("button", { name: "Light" }).click();
+  await expect(page.locator("body")).toHaveCSS("background-color", "rgb(247, 247, 248)");
   await page.getByRole("button", { name: "System" }).click();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "system");
 });

@@ -63,6 +63,20 @@ pub(crate) fn user_json(user: &User) -> Value {
     })
 }
 
+/// The session as the JWT carries it: the API's session object, `id` for `session_id`, without
+/// the user id (that is `sub`) and custom claims (those go top-level).
+fn session_claim(session: &Session, user: &User) -> Value {
+    let mut claim = session_json(session, user);
+    if let Value::Object(map) = &mut claim {
+        if let Some(id) = map.remove("session_id") {
+            map.insert("id".into(), id);
+        }
+        map.remove("user_id");
+        map.remove("custom_claims");
+    }
+    claim
+}
+
 /// Stytch's session JWT: RS256, `aud` = [project id], `iss` = `stytch.com/<project id>`,
 /// a fixed short lifetime, and the session itself under `https://stytch.com/session`.
 pub(crate) fn session_jwt(
@@ -79,15 +93,7 @@ pub(crate) fn session_jwt(
         "iat": now,
         "nbf": now,
         "exp": now + lifetime,
-        "https://stytch.com/session": {
-            "id": session.session_id,
-            "started_at": rfc3339(session.started_at),
-            "last_accessed_at": rfc3339(session.last_accessed_at),
-            "expires_at": rfc3339(session.expires_at),
-            "attributes": { "ip_address": "", "user_agent": "" },
-            "authentication_factors": [factor(session, user)],
-            "roles": ["stytch_user"],
-        },
+        "https://stytch.com/session": session_claim(session, user),
     });
     emu.keys.sign(&claims).map_err(|e| {
         tracing::error!("Stytch emulator: signing a session JWT: {e}");
