@@ -39,6 +39,30 @@ fn finish_form<T>(
     }
 }
 
+/// A way to sign in that the sign-in page offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOption {
+    /// The provider's name: `/auth/login/<name>` starts its sign-in.
+    pub name: String,
+    pub label: String,
+    /// Stytch's email form on the page itself, rather than a link to the provider.
+    pub email_form: bool,
+}
+
+#[server(endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<Vec<SignInOption>, AppError> {
+    Ok(services()?
+        .providers
+        .options()
+        .into_iter()
+        .map(|o| SignInOption {
+            name: o.name,
+            label: o.label,
+            email_form: o.email_form,
+        })
+        .collect())
+}
+
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     use crate::server::session::Auth;
@@ -56,8 +80,8 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
     let result = async {
         let email = crate::app::check_email(&email)?;
         let services = services()?;
-        services
-            .stytch
+        let stytch = services.providers.stytch().ok_or(AppError::SignInFailed)?;
+        stytch
             .send_magic_link(&email, &services.callback_url, services.link_minutes)
             .await
             .map_err(|e| from_stytch("sending a magic link", e))?;
@@ -79,13 +103,13 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
 #[server(endpoint = "finish_sign_in")]
 pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
     let services = services()?;
-    let session = services
-        .stytch
+    let stytch = services.providers.stytch().ok_or(AppError::LinkUnknown)?;
+    let session = stytch
         .authenticate_magic_link(&token, services.session_minutes)
         .await
         .map_err(|e| from_stytch("authenticating a magic link", e))?;
     let cookies = cookies().await?;
-    services.sessions.write(&cookies, &session);
+    services.sessions.write_stytch(&cookies, &session);
     let next = services
         .sessions
         .take_next(&cookies)
@@ -95,19 +119,16 @@ pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Revokes the provider session and clears the cookie, then goes to the sign-in page.
+/// Ends the session: at the provider where it has a way to (Stytch revokes it; OpenID
+/// Connect providers have a sign-out page the browser goes through), and in this browser.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::session::Auth;
     let services = services()?;
-    if let Auth::SignedIn(user) = auth().await?
-        && let Err(e) = services.stytch.revoke_session(&user.session_token).await
-    {
-        // The cookie goes regardless: this browser is signed out either way.
-        tracing::warn!("signing out: Stytch did not revoke the session: {e}");
-    }
-    services.sessions.clear(&cookies().await?);
-    leptos_axum::redirect("/login?signed_out=1");
+    let to = crate::server::signin::sign_out(&services, &auth().await?).await;
+    let cookies = cookies().await?;
+    services.sessions.clear(&cookies);
+    services.sessions.mark_signed_out(&cookies);
+    leptos_axum::redirect(&to);
     Ok(())
 }
 

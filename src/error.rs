@@ -24,6 +24,12 @@ pub enum AppError {
     LinkUsed,
     #[error("This sign-in link is not valid. Ask for a new one.")]
     LinkUnknown,
+    #[error("This sign-in has expired or was already used. Please sign in again.")]
+    SignInExpired,
+    #[error("Sign-in was cancelled. You can try again whenever you like.")]
+    SignInCancelled,
+    #[error("We couldn't verify your sign-in with the provider. Please try again.")]
+    SignInFailed,
     #[error("We couldn't reach the sign-in service. Please try again in a moment.")]
     ProviderUnavailable,
     #[error("Sign-in is not working right now: the app's sign-in settings were refused.")]
@@ -68,6 +74,9 @@ impl AppError {
             AppError::TitleTooLong => "title_too_long",
             AppError::LinkUsed => "link_used",
             AppError::LinkUnknown => "link_unknown",
+            AppError::SignInExpired => "sign_in_expired",
+            AppError::SignInCancelled => "sign_in_cancelled",
+            AppError::SignInFailed => "sign_in_failed",
             AppError::ProviderUnavailable => "provider_unavailable",
             AppError::ProviderMisconfigured => "provider_misconfigured",
             AppError::BackendUnavailable => "backend_unavailable",
@@ -85,6 +94,9 @@ impl AppError {
             "title_too_long" => AppError::TitleTooLong,
             "link_used" => AppError::LinkUsed,
             "link_unknown" => AppError::LinkUnknown,
+            "sign_in_expired" => AppError::SignInExpired,
+            "sign_in_cancelled" => AppError::SignInCancelled,
+            "sign_in_failed" => AppError::SignInFailed,
             "provider_unavailable" => AppError::ProviderUnavailable,
             "provider_misconfigured" => AppError::ProviderMisconfigured,
             "backend_unavailable" => AppError::BackendUnavailable,
@@ -120,6 +132,9 @@ mod tests {
             AppError::TitleTooLong,
             AppError::LinkUsed,
             AppError::LinkUnknown,
+            AppError::SignInExpired,
+            AppError::SignInCancelled,
+            AppError::SignInFailed,
             AppError::ProviderUnavailable,
             AppError::ProviderMisconfigured,
             AppError::BackendUnavailable,

@@ -74,10 +74,14 @@ async fn run_serve() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;
     tracing::info!(
-        "listening on http://{addr}; people open {} (SITE_URL); InsForge at {}; Stytch at {}",
+        "listening on http://{addr}; people open {} (SITE_URL); InsForge at {}; sign-in with {}",
         web.site_url,
         web.insforge.url,
-        web.stytch.api_url
+        web.providers
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use devstack::stytch::{Config, Emulator};
 use insforge_auth::server::config::Secret;
+use insforge_auth::server::providers::{Provider, Providers};
 use insforge_auth::server::session::{Auth, SessionCookies};
 use insforge_auth::server::stytch::{
     JwtProblem, StytchClient, StytchConfig, StytchError, StytchSession,
@@ -44,6 +45,10 @@ fn client(f: &Fixture) -> StytchClient {
     StytchClient::new(&f.config)
         .expect("client")
         .with_leeway(Duration::ZERO)
+}
+
+fn providers(stytch: StytchClient) -> Providers {
+    Providers::with(vec![Provider::Stytch(stytch)])
 }
 
 fn callback() -> Url {
@@ -197,11 +202,11 @@ async fn an_expired_jwt_is_refreshed_and_a_revoked_session_ends() {
         Err(JwtProblem::Expired)
     );
 
-    let sessions = SessionCookies::new(&Secret::new("x".repeat(40)), false).expect("key");
+    let sessions = SessionCookies::new(&Secret::new("x".repeat(40)), false, 60).expect("key");
     let cookies = Cookies::default();
-    sessions.write(&cookies, &session);
+    sessions.write_stytch(&cookies, &session);
     let before = cookies.get("ia_session").map(|c| c.value().to_string());
-    match sessions.resolve(&cookies, &stytch).await {
+    match sessions.resolve(&cookies, &providers(stytch.clone())).await {
         Auth::SignedIn(user) => {
             assert_eq!(user.user_id, session.user_id);
             assert_eq!(user.email.as_deref(), Some("bo@example.com"));
@@ -229,7 +234,7 @@ async fn an_expired_jwt_is_refreshed_and_a_revoked_session_ends() {
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(matches!(
-        sessions.resolve(&cookies, &stytch).await,
+        sessions.resolve(&cookies, &providers(stytch.clone())).await,
         Auth::SignedOut
     ));
     assert!(
@@ -243,9 +248,9 @@ async fn a_valid_jwt_needs_no_call_to_stytch() {
     let f = emulator(Duration::from_secs(300)).await;
     let stytch = client(&f);
     let session = sign_in(&f, &stytch, "cy@example.com").await;
-    let sessions = SessionCookies::new(&Secret::new("y".repeat(40)), false).expect("key");
+    let sessions = SessionCookies::new(&Secret::new("y".repeat(40)), false, 60).expect("key");
     let cookies = Cookies::default();
-    sessions.write(&cookies, &session);
+    sessions.write_stytch(&cookies, &session);
     // Revoked at Stytch, yet still accepted until its JWT expires: proof that no call was made
     // (and the documented cost of local verification: up to five minutes).
     stytch
@@ -253,7 +258,7 @@ async fn a_valid_jwt_needs_no_call_to_stytch() {
         .await
         .expect("revoke");
     assert!(matches!(
-        sessions.resolve(&cookies, &stytch).await,
+        sessions.resolve(&cookies, &providers(stytch.clone())).await,
         Auth::SignedIn(_)
     ));
 }
@@ -291,13 +296,13 @@ async fn a_tampered_or_foreign_cookie_reads_as_signed_out() {
     let f = emulator(Duration::from_secs(300)).await;
     let stytch = client(&f);
     let session = sign_in(&f, &stytch, "eve@example.com").await;
-    let ours = SessionCookies::new(&Secret::new("z".repeat(40)), false).expect("key");
-    let theirs = SessionCookies::new(&Secret::new("w".repeat(40)), false).expect("key");
+    let ours = SessionCookies::new(&Secret::new("z".repeat(40)), false, 60).expect("key");
+    let theirs = SessionCookies::new(&Secret::new("w".repeat(40)), false, 60).expect("key");
     let cookies = Cookies::default();
-    theirs.write(&cookies, &session);
+    theirs.write_stytch(&cookies, &session);
     assert!(matches!(
-        ours.resolve(&cookies, &stytch).await,
+        ours.resolve(&cookies, &providers(stytch)).await,
         Auth::SignedOut
     ));
-    assert!(SessionCookies::new(&Secret::new("short"), true).is_err());
+    assert!(SessionCookies::new(&Secret::new("short"), true, 60).is_err());
 }

@@ -6,6 +6,7 @@ pub mod control;
 pub mod insforge;
 pub mod jwk;
 pub mod keys;
+pub mod oidc;
 pub mod pg;
 pub mod serve;
 pub mod stytch;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use devstack::control::InsForgeSwitch;
 use devstack::insforge::Config;
 use devstack::keys::{ProjectKeys, load_or_generate, random_secret};
+use devstack::oidc::{self, Flavor};
 use devstack::pg::{self, Cluster, ClusterOptions};
 use devstack::stytch;
 use tokio::net::TcpListener;
@@ -23,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start PostgreSQL, the InsForge stand-in and the Stytch emulator; Ctrl-C stops them all.
+    /// Start PostgreSQL, the InsForge stand-in and the provider emulators; Ctrl-C stops them all.
     Up(UpArgs),
 }
 
@@ -52,6 +53,18 @@ struct UpArgs {
         default_value = "http://127.0.0.1:3000"
     )]
     site_url: String,
+    /// First port of the OpenID Connect emulators: Auth0, Kinde, Clerk and a plain issuer
+    /// (named `sso` in the app's settings) listen on this port and the three after it.
+    #[arg(long, env = "DEVSTACK_OIDC_PORT", default_value_t = 7141)]
+    oidc_port: u16,
+    /// The providers the app offers, written to `app.env` as `AUTH_PROVIDERS` (every
+    /// emulator runs either way).
+    #[arg(
+        long,
+        env = "DEVSTACK_PROVIDERS",
+        default_value = "stytch,auth0,kinde,clerk,sso"
+    )]
+    providers: String,
     /// Lifetime of the Stytch emulator's session JWTs (Stytch: 300).
     #[arg(long, env = "DEVSTACK_STYTCH_JWT_SECS", default_value_t = 300)]
     stytch_jwt_secs: u64,
@@ -196,12 +209,25 @@ async fn up(args: UpArgs) -> Result<(), String> {
     let site_url = args.site_url.trim_end_matches('/');
     let mut env = keys.env_lines(Some(&insforge.url()));
     env.push_str(&format!(
-        "STYTCH_API_URL={stytch}\nSTYTCH_PROJECT_ID={project}\nSTYTCH_SECRET={secret}\nSESSION_SECRET={session}\nSITE_URL={site_url}\n",
+        "STYTCH_API_URL={stytch}\nSTYTCH_PROJECT_ID={project}\nSTYTCH_SECRET={secret}\nSESSION_SECRET={session}\nSITE_URL={site_url}\nAUTH_PROVIDERS={providers}\n",
         stytch = stytch_server.url(),
         project = get("STYTCH_PROJECT_ID"),
         secret = get("STYTCH_SECRET"),
         session = get("SESSION_SECRET"),
+        providers = args.providers.trim(),
     ));
+    let mut oidc_servers = Vec::new();
+    for (i, flavor) in OIDC_FLAVORS.into_iter().enumerate() {
+        let port = args.oidc_port + i as u16;
+        let (server, lines) = start_oidc(flavor, port, &dir, site_url).await?;
+        println!(
+            "{:<30} {}",
+            format!("{} listening on", flavor_label(flavor)),
+            server.url()
+        );
+        env.push_str(&lines);
+        oidc_servers.push(server);
+    }
     let env_file = dir.join("app.env");
     devstack::keys::write_private(&env_file, &env)
         .map_err(|e| format!("{}: {e}", env_file.display()))?;
@@ -225,10 +251,83 @@ async fn up(args: UpArgs) -> Result<(), String> {
     shutdown_signal().await?;
     println!("Stopping…");
     stytch_server.stop().await;
+    for server in oidc_servers {
+        server.stop().await;
+    }
     control.stop().await;
     insforge.down().await;
     drop(cluster);
     Ok(())
+}
+
+const OIDC_FLAVORS: [Flavor; 4] = [Flavor::Auth0, Flavor::Kinde, Flavor::Clerk, Flavor::Generic];
+
+fn flavor_label(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::Auth0 => "Auth0 emulator",
+        Flavor::Kinde => "Kinde emulator",
+        Flavor::Clerk => "Clerk emulator",
+        Flavor::Generic => "OIDC emulator (sso)",
+    }
+}
+
+/// Starts one OpenID Connect emulator with the app registered as its client (credentials
+/// kept in `dir`, so the app's settings survive restarts), and returns the app's settings
+/// for it, in the variables the app reads.
+async fn start_oidc(
+    flavor: Flavor,
+    port: u16,
+    dir: &std::path::Path,
+    site_url: &str,
+) -> Result<(devstack::serve::Server, String), String> {
+    let file = dir.join(format!("{}.env", flavor.name()));
+    let fresh = oidc::Config::generate(flavor);
+    let saved = load_or_generate(
+        &file,
+        &[
+            ("CLIENT_ID", &|| fresh.client_id.clone()),
+            ("CLIENT_SECRET", &|| fresh.client_secret.clone()),
+        ],
+    )
+    .map_err(|e| format!("{}: {e}", file.display()))?;
+    let value = |name: &str| {
+        saved
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (callback, prefix) = match flavor {
+        Flavor::Auth0 => ("/auth/callback", "AUTH0"),
+        Flavor::Kinde => ("/api/auth/kinde_callback", "KINDE"),
+        Flavor::Clerk => ("/auth/callback/clerk", "CLERK_OAUTH"),
+        Flavor::Generic => ("/auth/callback/sso", "OIDC_SSO"),
+    };
+    let config = oidc::Config {
+        client_id: value("CLIENT_ID"),
+        client_secret: value("CLIENT_SECRET"),
+        redirect_uris: vec![format!("{site_url}{callback}")],
+        logout_uris: vec![site_url.to_string(), format!("{site_url}/")],
+        ..fresh
+    };
+    let listener = listen(port).await?;
+    let emulator = oidc::Emulator::new(config, &listener).map_err(|e| e.to_string())?;
+    let issuer = emulator.issuer();
+    let server = emulator.serve(listener).map_err(|e| e.to_string())?;
+    let location = match flavor {
+        // The variables of the providers' own guides: Auth0 takes its domain, Kinde and
+        // Clerk an issuer URL.
+        Flavor::Auth0 => format!("AUTH0_DOMAIN={}\n", server.url()),
+        Flavor::Kinde => format!("KINDE_ISSUER_URL={issuer}\n"),
+        Flavor::Clerk => format!("CLERK_ISSUER_URL={issuer}\n"),
+        Flavor::Generic => format!("OIDC_SSO_ISSUER_URL={issuer}\nOIDC_SSO_LABEL=Company SSO\n"),
+    };
+    let lines = format!(
+        "{location}{prefix}_CLIENT_ID={}\n{prefix}_CLIENT_SECRET={}\n",
+        value("CLIENT_ID"),
+        value("CLIENT_SECRET")
+    );
+    Ok((server, lines))
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM, so both a terminal and a process manager stop it cleanly.

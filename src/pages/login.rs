@@ -1,11 +1,12 @@
-//! `/login`: asks for an email address and has Stytch send a magic link to it.
+//! `/login`: the ways to sign in this deployment offers: Stytch's email form (a magic link),
+//! and a link to each other provider's hosted sign-in page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::query_param;
 use super::theme::ThemeToggle;
-use crate::api::StartSignIn;
+use crate::api::{SignInOption, StartSignIn, sign_in_options};
 use crate::app::{check_email, local_path};
 use crate::error::AppError;
 
@@ -25,17 +26,36 @@ pub fn LoginPage() -> impl IntoView {
         Some(Err(_)) => None,
         None => sent_param.get(),
     };
+    let options = Resource::new_blocking(|| (), |_| sign_in_options());
+    let query_error = move || error_param.get().and_then(|c| AppError::from_code(&c));
+    // About the address typed (next to the field), or about signing in as a whole (above
+    // every way to sign in).
+    let is_field_error =
+        |e: &AppError| matches!(e, AppError::EmailRequired | AppError::EmailInvalid);
     let error = move || {
         local_error.get().or_else(|| match action.value().get() {
             Some(Err(e)) => Some(e),
             Some(Ok(_)) => None,
-            None => error_param.get().and_then(|c| AppError::from_code(&c)),
+            None => query_error().filter(is_field_error),
         })
+    };
+    let banner = move || match action.value().get() {
+        None => query_error().filter(|e| !is_field_error(e)),
+        Some(_) => None,
     };
     let next_value = move || {
         next.get()
             .filter(|n| local_path(n).is_some())
             .unwrap_or_default()
+    };
+    let provider_link = move |option: &SignInOption| {
+        let next = next_value();
+        let query = if next.is_empty() {
+            String::new()
+        } else {
+            format!("?next={}", crate::app::encode(&next))
+        };
+        format!("/auth/login/{}{query}", option.name)
     };
     let check = move |ev: leptos::ev::SubmitEvent| match StartSignIn::from_event(&ev)
         .map(|input| check_email(&input.email))
@@ -77,17 +97,8 @@ pub fn LoginPage() -> impl IntoView {
         }
     };
 
-    view! {
-        <main class="page narrow">
-            <header class="bar">
-                <h1>"Sign in"</h1>
-                <ThemeToggle />
-            </header>
-            <Show when=move || signed_out.get().is_some() && sent().is_none()>
-                <p class="notice" role="status">
-                    "You have signed out."
-                </p>
-            </Show>
+    let stytch_section = move || {
+        view! {
             <Show
                 when=move || sent().is_some()
                 fallback=move || {
@@ -110,6 +121,69 @@ pub fn LoginPage() -> impl IntoView {
                     </p>
                 </section>
             </Show>
+        }
+    };
+
+    view! {
+        <main class="page narrow">
+            <header class="bar">
+                <h1>"Sign in"</h1>
+                <ThemeToggle />
+            </header>
+            <Show when=move || signed_out.get().is_some() && sent().is_none()>
+                <p class="notice" role="status">
+                    "You have signed out."
+                </p>
+            </Show>
+            <p class="error" role="alert" data-testid="sign-in-error">
+                {move || banner().map(|e| e.to_string())}
+            </p>
+            <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let options = match options.await {
+                        Ok(options) => options,
+                        Err(e) => {
+                            return view! { <p class="error" role="alert">{e.to_string()}</p> }
+                                .into_any();
+                        }
+                    };
+                    let email = options.iter().any(|o| o.email_form);
+                    let links: Vec<SignInOption> = options
+                        .into_iter()
+                        .filter(|o| !o.email_form)
+                        .collect();
+                    let several = email && !links.is_empty();
+                    view! {
+                        {(!links.is_empty()).then(|| view! {
+                            <ul class="providers" data-testid="providers">
+                                {links
+                                    .iter()
+                                    .map(|o| {
+                                        view! {
+                                            <li>
+                                                <a
+                                                    class="button provider"
+                                                    href=provider_link(o)
+                                                    data-testid=format!("sign-in-{}", o.name)
+                                                    rel="external"
+                                                >
+                                                    "Continue with "
+                                                    {o.label.clone()}
+                                                </a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        })}
+                        <Show when=move || several && sent().is_none()>
+                            <p class="divider">"or"</p>
+                        </Show>
+                        {email.then(stytch_section)}
+                    }
+                        .into_any()
+                })}
+            </Suspense>
         </main>
     }
 }

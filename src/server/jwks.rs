@@ -25,6 +25,9 @@ pub enum JwksError {
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, DecodingKey>,
+    /// The published keys as they came, for verifiers that parse JWKs themselves
+    /// (`openidconnect`'s ID-token verifier).
+    published: Vec<serde_json::Value>,
     fetched_at: Option<Instant>,
 }
 
@@ -36,6 +39,9 @@ pub struct JwksCache {
     /// Held while fetching, so concurrent misses wait for one fetch instead of each making one.
     fetching: Mutex<()>,
 }
+
+/// The usable keys by id, and the same keys as published.
+type Fetched = (HashMap<String, DecodingKey>, Vec<serde_json::Value>);
 
 #[derive(Deserialize)]
 struct JwkSet {
@@ -65,14 +71,34 @@ impl JwksCache {
 
     /// The key with this id, fetching the set first if it is not known yet.
     pub async fn key(&self, kid: &str) -> Result<DecodingKey, JwksError> {
-        if let Some(key) = self.keys.read().await.by_kid.get(kid) {
-            return Ok(key.clone());
+        self.with_key(kid, |keys| keys.by_kid.get(kid).cloned())
+            .await
+    }
+
+    /// The whole published set, fetched again first if it lacks `kid`.
+    pub async fn set_with(&self, kid: &str) -> Result<Vec<serde_json::Value>, JwksError> {
+        self.with_key(kid, |keys| {
+            keys.by_kid
+                .contains_key(kid)
+                .then(|| keys.published.clone())
+        })
+        .await
+    }
+
+    /// `pick` from the keys once they include `kid`: from the cache, or after one fetch.
+    async fn with_key<T>(
+        &self,
+        kid: &str,
+        pick: impl Fn(&Keys) -> Option<T>,
+    ) -> Result<T, JwksError> {
+        if let Some(found) = pick(&*self.keys.read().await) {
+            return Ok(found);
         }
         let _fetching = self.fetching.lock().await;
         {
             let keys = self.keys.read().await;
-            if let Some(key) = keys.by_kid.get(kid) {
-                return Ok(key.clone());
+            if let Some(found) = pick(&keys) {
+                return Ok(found);
             }
             if keys
                 .fetched_at
@@ -86,16 +112,12 @@ impl JwksCache {
         // A failed fetch counts too: while the provider is down, requests wait for one attempt
         // per cooldown instead of each making its own.
         keys.fetched_at = Some(Instant::now());
-        let fetched = fetched?;
         // A key the provider stopped publishing must stop verifying: replace, don't merge.
-        keys.by_kid = fetched;
-        keys.by_kid
-            .get(kid)
-            .cloned()
-            .ok_or_else(|| JwksError::UnknownKey(kid.to_string()))
+        (keys.by_kid, keys.published) = fetched?;
+        pick(&keys).ok_or_else(|| JwksError::UnknownKey(kid.to_string()))
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, JwksError> {
+    async fn fetch(&self) -> Result<Fetched, JwksError> {
         let unavailable = |reason: String| JwksError::Unavailable {
             url: self.url.to_string(),
             reason,
@@ -114,9 +136,10 @@ impl JwksCache {
             .await
             .map_err(|e| unavailable(e.without_url().to_string()))?;
         let mut keys = HashMap::new();
+        let mut published = Vec::new();
         for value in set.keys {
             // One key we cannot use (another algorithm, a new key type) must not hide the rest.
-            let parsed = serde_json::from_value::<Jwk>(value)
+            let parsed = serde_json::from_value::<Jwk>(value.clone())
                 .map_err(|e| e.to_string())
                 .and_then(|jwk| {
                     let kid = jwk.common.key_id.clone().ok_or("no kid")?;
@@ -126,11 +149,12 @@ impl JwksCache {
             match parsed {
                 Ok((kid, key)) => {
                     keys.insert(kid, key);
+                    published.push(value);
                 }
                 Err(e) => tracing::warn!("skipping a key in {}: {e}", self.url),
             }
         }
         tracing::debug!("fetched {} signing keys from {}", keys.len(), self.url);
-        Ok(keys)
+        Ok((keys, published))
     }
 }

@@ -8,8 +8,8 @@ use url::Url;
 
 use super::config::{ConfigError, InsForgeConfig, Secret, Source, parse_url, required};
 use super::insforge::{ClientOptions, InsForgeClient};
+use super::providers::{self, ProviderConfig, Providers};
 use super::session::SessionCookies;
-use super::stytch::{StytchClient, StytchConfig};
 use super::token::TokenMinter;
 
 const SITE_URL_EXPECTED: &str = "the address people open the app at, such as https://todos.example.com \
@@ -26,7 +26,8 @@ pub struct WebConfig {
     /// How long a magic link stays valid, in minutes.
     pub link_minutes: u32,
     pub insforge: InsForgeConfig,
-    pub stytch: StytchConfig,
+    /// `AUTH_PROVIDERS`, in the order the sign-in page lists them.
+    pub providers: Vec<ProviderConfig>,
 }
 
 fn minutes(
@@ -67,7 +68,7 @@ impl WebConfig {
             session_minutes: minutes(src, "SESSION_DURATION_MINUTES", 10_080, 5..=527_040)?,
             link_minutes: minutes(src, "MAGIC_LINK_EXPIRATION_MINUTES", 60, 5..=10_080)?,
             insforge: InsForgeConfig::from_source(src)?,
-            stytch: StytchConfig::from_source(src)?,
+            providers: providers::configs(src)?,
         })
     }
 }
@@ -75,8 +76,11 @@ impl WebConfig {
 pub struct Services {
     pub minter: TokenMinter,
     pub insforge: InsForgeClient,
-    pub stytch: StytchClient,
+    pub providers: Providers,
     pub sessions: SessionCookies,
+    /// Where a provider's sign-out page sends the browser back to: SITE_URL as the guides
+    /// register it (no trailing slash).
+    pub logout_return: String,
     /// Where Stytch sends people back with their magic-link token.
     pub callback_url: Url,
     /// `scheme://host[:port]` of SITE_URL: what a browser sends as `Origin` from our pages.
@@ -96,12 +100,14 @@ impl Services {
                 .map_err(|e| format!("INSFORGE_JWT_SECRET: {e}"))?,
             insforge: InsForgeClient::new(&config.insforge.url, ClientOptions::default())
                 .map_err(|e| e.to_string())?,
-            stytch: StytchClient::new(&config.stytch).map_err(|e| e.to_string())?,
+            providers: Providers::new(&config.providers, &config.site_url)?,
             sessions: SessionCookies::new(
                 &config.session_secret,
                 config.site_url.scheme() == "https",
+                config.session_minutes,
             )
             .map_err(|e| e.to_string())?,
+            logout_return: config.site_url.as_str().trim_end_matches('/').to_string(),
             callback_url,
             site_origin: config.site_url.origin().ascii_serialization(),
             session_minutes: config.session_minutes,
@@ -157,7 +163,10 @@ mod tests {
         let config = WebConfig::from_source(&GOOD).expect("valid");
         assert_eq!(config.session_minutes, 10_080);
         assert_eq!(config.link_minutes, 60);
-        assert_eq!(config.stytch.api_url.as_str(), "https://test.stytch.com/");
+        let [ProviderConfig::Stytch(stytch)] = config.providers.as_slice() else {
+            panic!("Stytch alone by default: {:?}", config.providers);
+        };
+        assert_eq!(stytch.api_url.as_str(), "https://test.stytch.com/");
         assert!(!format!("{config:?}").contains("s3cret"));
         assert!(!format!("{config:?}").contains("secret-test-abc"));
         assert!(!format!("{config:?}").contains("0123456789abcdef"));
@@ -199,7 +208,10 @@ mod tests {
         }
         let live = with("STYTCH_PROJECT_ID", "project-live-1");
         let config = WebConfig::from_source(&live).expect("live project");
-        assert_eq!(config.stytch.api_url.as_str(), "https://api.stytch.com/");
+        let [ProviderConfig::Stytch(stytch)] = config.providers.as_slice() else {
+            panic!("Stytch: {:?}", config.providers);
+        };
+        assert_eq!(stytch.api_url.as_str(), "https://api.stytch.com/");
     }
 
     #[test]

@@ -183,6 +183,7 @@ struct SessionClaim {
     id: String,
 }
 
+#[derive(Clone)]
 pub struct StytchClient {
     http: reqwest::Client,
     base: Url,

@@ -8,8 +8,10 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_cookies::CookieManagerLayer;
 
+use super::signin;
 use super::state::{AppState, Services};
 use crate::app::{App, shell};
+use axum::routing::get;
 
 pub fn router(leptos_options: LeptosOptions, services: Arc<Services>) -> Router {
     let state = AppState {
@@ -18,9 +20,15 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>) -> Router 
     };
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    Router::new()
+    let mut router = Router::new()
         // For load balancers and container platforms: the process serves requests.
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/auth/login/{provider}", get(signin::start));
+    // Each provider's callback at the path of its guide.
+    for path in state.services.providers.callback_paths() {
+        router = router.route(&path, get(signin::callback));
+    }
+    router
         .leptos_routes_with_context(
             &state,
             routes,
@@ -33,7 +41,7 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>) -> Router 
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(from_fn_with_state(
             state.clone(),
-            super::session::resolve_session,
+            super::middleware::resolve_session,
         ))
         // Outermost, so the session layer's cookie changes reach the response.
         .layer(CookieManagerLayer::new())

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::jwk::{KeyError, KeyRing};
 pub use state::Mail;
+pub(crate) use state::random_token;
 
 /// A Stytch test project.
 #[derive(Clone)]

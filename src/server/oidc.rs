@@ -1,0 +1,441 @@
+//! Sign-in with an OpenID Connect provider (Auth0, Kinde, Clerk's OAuth applications, or any
+//! issuer): discovery, the authorization code flow with state, PKCE (S256) and nonce, the code
+//! exchange (client secret in the request body, as the providers' SDKs send it), ID-token
+//! verification, refresh, and the provider's sign-out URL. The protocol is `openidconnect`'s;
+//! this module adds the key cache (refetch on an unknown `kid`) and each provider's quirks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
+    CoreIdTokenVerifier, CoreJsonWebKeySet, CoreTokenResponse,
+};
+use openidconnect::{
+    AccessTokenHash, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+use url::Url;
+
+use super::config::Secret;
+use super::jwks::{JwksCache, JwksError};
+use super::oidc_http::{HttpError, OidcHttp};
+
+/// Tolerated clock difference with the provider on the ID token's `exp`.
+const LEEWAY: Duration = Duration::from_secs(30);
+/// Assumed when a token response has no `expires_in`.
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The providers whose quirks matter here; any other issuer is `Generic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcFlavor {
+    Auth0,
+    Kinde,
+    Clerk,
+    Generic,
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The provider's name in `AUTH_PROVIDERS`, the session and the sign-in URL.
+    pub name: String,
+    /// What the sign-in page calls it.
+    pub label: String,
+    pub flavor: OidcFlavor,
+    /// Exactly as the provider writes `iss` (Auth0 with a trailing slash, Kinde without).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Besides `openid`, which is always asked for.
+    pub scopes: Vec<String>,
+    /// The callback's path on this site (each provider's guide names one).
+    pub callback_path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OidcError {
+    #[error("the provider could not be reached: {0}")]
+    Unavailable(String),
+    /// The provider refused the code or refresh token (used, expired, revoked).
+    #[error("the provider refused the grant: {0}")]
+    Refused(String),
+    /// The provider refused the app itself: client id or secret, callback URL, issuer.
+    #[error("the provider refused the app's settings: {0}")]
+    Misconfigured(String),
+    #[error("the ID token was rejected: {0}")]
+    InvalidToken(String),
+    #[error("unexpected answer from the provider: {0}")]
+    Unexpected(String),
+}
+
+/// What a sign-in must remember between leaving for the provider and coming back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+}
+
+/// A verified sign-in (or refresh).
+#[derive(Debug, Clone)]
+pub struct OidcSession {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub refresh_token: Option<String>,
+    /// When the provider's tokens expire (Unix seconds): the next refresh is due then.
+    pub fresh_until: i64,
+}
+
+/// A client built from discovery: authorization endpoint known, token and userinfo
+/// endpoints as the provider published them.
+type DiscoveredClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+struct Discovered {
+    metadata: ProviderMetadataWithLogout,
+    jwks: JwksCache,
+}
+
+pub struct OidcProvider {
+    config: OidcConfig,
+    http: OidcHttp,
+    jwks_cooldown: Option<Duration>,
+    redirect: RedirectUrl,
+    discovered: RwLock<Option<Arc<Discovered>>>,
+}
+
+impl OidcProvider {
+    pub fn new(config: OidcConfig, site_url: &Url, http: reqwest::Client) -> Result<Self, String> {
+        let redirect = site_url
+            .join(&config.callback_path)
+            .map_err(|e| format!("{}: {e}", config.callback_path))?;
+        Ok(OidcProvider {
+            redirect: RedirectUrl::from_url(redirect),
+            config,
+            http: OidcHttp::new(http),
+            jwks_cooldown: None,
+            discovered: RwLock::new(None),
+        })
+    }
+
+    /// How soon after fetching the provider's keys an unknown key id may fetch them again.
+    pub fn with_jwks_cooldown(mut self, cooldown: Duration) -> Self {
+        self.jwks_cooldown = Some(cooldown);
+        self
+    }
+
+    pub fn config(&self) -> &OidcConfig {
+        &self.config
+    }
+
+    pub fn redirect_url(&self) -> &Url {
+        self.redirect.url()
+    }
+
+    /// The provider's metadata, fetched on first use and kept; a failed fetch is tried again
+    /// by the next request, so a provider that was down at start does not need a restart.
+    async fn discover(&self) -> Result<Arc<Discovered>, OidcError> {
+        if let Some(found) = self.discovered.read().await.as_ref() {
+            return Ok(found.clone());
+        }
+        let mut slot = self.discovered.write().await;
+        if let Some(found) = slot.as_ref() {
+            return Ok(found.clone());
+        }
+        let issuer = IssuerUrl::new(self.config.issuer.clone())
+            .map_err(|e| OidcError::Misconfigured(format!("issuer: {e}")))?;
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+            .await
+            .map_err(|e| match e {
+                openidconnect::DiscoveryError::Request(e) => OidcError::Unavailable(e.to_string()),
+                openidconnect::DiscoveryError::Validation(why) => OidcError::Misconfigured(
+                    format!("discovery does not match the configured issuer: {why}"),
+                ),
+                other => OidcError::Unexpected(format!("discovery: {other}")),
+            })?;
+        let jwks_url = Url::parse(metadata.jwks_uri().as_str())
+            .map_err(|e| OidcError::Unexpected(format!("jwks_uri: {e}")))?;
+        let mut jwks = JwksCache::new(self.http.client().clone(), jwks_url);
+        if let Some(cooldown) = self.jwks_cooldown {
+            jwks = jwks.with_cooldown(cooldown);
+        }
+        let found = Arc::new(Discovered { jwks, metadata });
+        *slot = Some(found.clone());
+        Ok(found)
+    }
+
+    fn client(&self, found: &Discovered) -> DiscoveredClient {
+        CoreClient::from_provider_metadata(
+            found.metadata.clone(),
+            ClientId::new(self.config.client_id.clone()),
+            Some(ClientSecret::new(
+                self.config.client_secret.expose().to_string(),
+            )),
+        )
+        // The providers' own SDKs send the secret in the body (client_secret_post).
+        .set_auth_type(AuthType::RequestBody)
+        .set_redirect_uri(self.redirect.clone())
+    }
+
+    /// Where to send the browser to sign in, and what to remember until it comes back.
+    pub async fn begin(&self) -> Result<(Url, PendingLogin), OidcError> {
+        let found = self.discover().await?;
+        let client = self.client(&found);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .set_pkce_challenge(challenge);
+        for scope in &self.config.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.url();
+        Ok((
+            url,
+            PendingLogin {
+                state: state.secret().clone(),
+                nonce: nonce.secret().clone(),
+                pkce_verifier: verifier.secret().clone(),
+            },
+        ))
+    }
+
+    /// Exchanges the callback's code (once) and verifies the ID token it brings.
+    pub async fn finish(
+        &self,
+        code: &str,
+        pending: &PendingLogin,
+    ) -> Result<OidcSession, OidcError> {
+        let found = self.discover().await?;
+        let client = self.client(&found);
+        let response = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| OidcError::Misconfigured(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let id_token = response
+            .id_token()
+            .ok_or_else(|| OidcError::InvalidToken("the token response has no ID token".into()))?;
+        let nonce = Nonce::new(pending.nonce.clone());
+        let claims = self
+            .verify(&found, id_token, Some(&nonce), Some(&response))
+            .await?;
+        Ok(OidcSession {
+            user_id: claims.subject().to_string(),
+            email: claims.email().map(|e| e.to_string()),
+            refresh_token: response.refresh_token().map(|t| t.secret().clone()),
+            fresh_until: fresh_until(&response),
+        })
+    }
+
+    /// New tokens for a session whose tokens expired. A refused refresh token means the
+    /// session is over at the provider (revoked, or the token was already used).
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        user_id: &str,
+    ) -> Result<OidcSession, OidcError> {
+        let found = self.discover().await?;
+        let client = self.client(&found);
+        let old = RefreshToken::new(refresh_token.to_string());
+        let response = client
+            .exchange_refresh_token(&old)
+            .map_err(|e| OidcError::Misconfigured(e.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let email = match response.id_token() {
+            Some(id_token) => {
+                let claims = self.verify(&found, id_token, None, Some(&response)).await?;
+                if claims.subject().as_str() != user_id {
+                    return Err(OidcError::InvalidToken(
+                        "the refreshed ID token names another user".into(),
+                    ));
+                }
+                claims.email().map(|e| e.to_string())
+            }
+            None => None,
+        };
+        Ok(OidcSession {
+            user_id: user_id.to_string(),
+            email,
+            // Rotating providers send the next refresh token; the others keep the old one.
+            refresh_token: Some(
+                response
+                    .refresh_token()
+                    .map(|t| t.secret().clone())
+                    .unwrap_or_else(|| refresh_token.to_string()),
+            ),
+            fresh_until: fresh_until(&response),
+        })
+    }
+
+    /// Verifies an ID token as a sign-in's (with `nonce`) or a refresh's; returns its `sub`.
+    pub async fn verify_id_token(
+        &self,
+        raw: &str,
+        nonce: Option<&str>,
+    ) -> Result<String, OidcError> {
+        let found = self.discover().await?;
+        let id_token: CoreIdToken = raw
+            .parse()
+            .map_err(|e| OidcError::InvalidToken(format!("{e}")))?;
+        let nonce = nonce.map(|n| Nonce::new(n.to_string()));
+        let claims = self.verify(&found, &id_token, nonce.as_ref(), None).await?;
+        Ok(claims.subject().to_string())
+    }
+
+    /// Signature (against the provider's published keys, fetched again for a new `kid`),
+    /// issuer, audience, expiry, nonce (at sign-in) and the access token's hash.
+    async fn verify(
+        &self,
+        found: &Discovered,
+        id_token: &CoreIdToken,
+        nonce: Option<&Nonce>,
+        response: Option<&CoreTokenResponse>,
+    ) -> Result<CoreIdTokenClaims, OidcError> {
+        let raw = id_token.to_string();
+        let header = jsonwebtoken::decode_header(&raw)
+            .map_err(|e| OidcError::InvalidToken(format!("header: {e}")))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| OidcError::InvalidToken("no key id".into()))?;
+        let keys = found.jwks.set_with(&kid).await.map_err(|e| match e {
+            JwksError::UnknownKey(_) => OidcError::InvalidToken(e.to_string()),
+            JwksError::Unavailable { .. } => OidcError::Unavailable(e.to_string()),
+        })?;
+        let keys: CoreJsonWebKeySet =
+            serde_json::from_value(serde_json::json!({ "keys": keys }))
+                .map_err(|e| OidcError::Unexpected(format!("signing keys: {e}")))?;
+        let issuer = IssuerUrl::new(self.config.issuer.clone())
+            .map_err(|e| OidcError::Misconfigured(format!("issuer: {e}")))?;
+        let mut verifier = CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new(self.config.client_id.clone()),
+            ClientSecret::new(self.config.client_secret.expose().to_string()),
+            issuer,
+            keys,
+        )
+        .set_time_fn(|| chrono::Utc::now() - LEEWAY);
+        if self.config.flavor == OidcFlavor::Kinde {
+            // Kinde lists the requested API audiences beside the client in ID tokens;
+            // `openidconnect` still requires `azp` to name this client when there are several.
+            verifier = verifier.set_other_audience_verifier_fn(|_| true);
+        }
+        let claims = match nonce {
+            Some(nonce) => id_token.claims(&verifier, nonce),
+            // Refreshed ID tokens carry no nonce of ours (OIDC Core 12.2).
+            None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
+        }
+        .map_err(|e| OidcError::InvalidToken(e.to_string()))?
+        .clone();
+        if let (Some(expected), Some(response)) = (claims.access_token_hash(), response) {
+            let alg = id_token
+                .signing_alg()
+                .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+            let key = id_token
+                .signing_key(&verifier)
+                .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+            let actual = AccessTokenHash::from_token(response.access_token(), alg, key)
+                .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+            if actual != *expected {
+                return Err(OidcError::InvalidToken(
+                    "at_hash does not match the access token".into(),
+                ));
+            }
+        }
+        Ok(claims)
+    }
+
+    /// Where to send the browser to end the session at the provider too, coming back to
+    /// `return_to`; `None` when the provider has no sign-out page (the app's own sign-out is
+    /// all there is).
+    pub async fn logout_url(&self, return_to: &str) -> Option<Url> {
+        let found = match self.discover().await {
+            Ok(found) => Some(found),
+            Err(e) => {
+                tracing::warn!(provider = %self.config.name, "no sign-out at the provider: {e}");
+                None
+            }
+        };
+        let end_session = found.as_ref().and_then(|f| {
+            f.metadata
+                .additional_metadata()
+                .end_session_endpoint
+                .clone()
+        });
+        let issuer = self.config.issuer.trim_end_matches('/');
+        let (url, params): (String, Vec<(&str, &str)>) = match (self.config.flavor, end_session) {
+            // Kinde's logout takes `redirect`, not OIDC's parameter.
+            (OidcFlavor::Kinde, _) => (format!("{issuer}/logout"), vec![("redirect", return_to)]),
+            (_, Some(endpoint)) => (
+                endpoint.url().to_string(),
+                vec![
+                    ("client_id", &self.config.client_id),
+                    ("post_logout_redirect_uri", return_to),
+                ],
+            ),
+            // Auth0 tenants without RP-initiated logout: its older endpoint.
+            (OidcFlavor::Auth0, None) => (
+                format!("{issuer}/v2/logout"),
+                vec![
+                    ("returnTo", return_to),
+                    ("client_id", &self.config.client_id),
+                ],
+            ),
+            (OidcFlavor::Clerk | OidcFlavor::Generic, None) => return None,
+        };
+        let mut url = Url::parse(&url).ok()?;
+        url.query_pairs_mut().extend_pairs(params);
+        Some(url)
+    }
+}
+
+/// When the tokens of `response` expire (Unix seconds): the next refresh is due then.
+fn fresh_until(response: &CoreTokenResponse) -> i64 {
+    let lifetime = response.expires_in().unwrap_or(DEFAULT_TOKEN_LIFETIME);
+    time::OffsetDateTime::now_utc().unix_timestamp()
+        + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2)
+}
+
+fn token_error(
+    e: RequestTokenError<HttpError, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
+) -> OidcError {
+    match e {
+        RequestTokenError::ServerResponse(answer) => {
+            let detail = match answer.error_description() {
+                Some(d) => format!("{}: {d}", answer.error()),
+                None => answer.error().to_string(),
+            };
+            match answer.error() {
+                CoreErrorResponseType::InvalidGrant => OidcError::Refused(detail),
+                CoreErrorResponseType::InvalidClient
+                | CoreErrorResponseType::UnauthorizedClient
+                | CoreErrorResponseType::InvalidScope
+                | CoreErrorResponseType::UnsupportedGrantType => OidcError::Misconfigured(detail),
+                // Auth0 answers a wrong client secret with `access_denied`.
+                CoreErrorResponseType::Extension(other) if other == "access_denied" => {
+                    OidcError::Misconfigured(detail)
+                }
+                _ => OidcError::Unexpected(detail),
+            }
+        }
+        RequestTokenError::Request(e) => OidcError::Unavailable(e.to_string()),
+        RequestTokenError::Parse(e, _) => OidcError::Unexpected(format!("token response: {e}")),
+        RequestTokenError::Other(e) => OidcError::Unexpected(e),
+    }
+}
