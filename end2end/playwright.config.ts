@@ -2,7 +2,7 @@ import { defineConfig } from "@playwright/test";
 import { ports, stackDir, siteUrl } from "./tests/stack";
 
 // Runs the release build against a throwaway local stack (PostgreSQL, the InsForge stand-in
-// and the Stytch emulator), both started here and stopped when the run ends, pass or fail.
+// and the provider emulators), both started here and stopped when the run ends, pass or fail.
 // Build first: `cargo leptos build --release` and `cargo build -p devstack` (scripts/test.sh).
 export default defineConfig({
   testDir: "./tests",
@@ -41,6 +41,7 @@ export default defineConfig({
       command:
         `rm -rf ${stackDir} && exec target/debug/devstack up --dir ${stackDir}` +
         ` --pg-port ${ports.pg} --insforge-port ${ports.insforge} --stytch-port ${ports.stytch}` +
+        ` --oidc-port ${ports.oidc}` +
         ` --control-port ${ports.control} --site-url ${siteUrl}`,
       cwd: "..",
       url: `http://127.0.0.1:${ports.control}/health`,

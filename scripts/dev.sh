@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing (cargo-leptos included: a long build, once), starts the local stack
-# (PostgreSQL with data in .devstack/, the InsForge stand-in, the Stytch emulator), applies the
+# (PostgreSQL with data in .devstack/, the InsForge stand-in, the provider emulators), applies the
 # migrations and runs the app with `cargo leptos watch`. Ctrl-C stops everything it started.
 set -euo pipefail
 # Tools installed with `cargo install` live here; a fresh shell may not have it on PATH.
@@ -32,6 +32,7 @@ target/debug/insforge-auth migrate
 cat <<MSG
 
   Open the app:        $SITE_URL
+  Sign-in with:        $AUTH_PROVIDERS (choose with DEVSTACK_PROVIDERS=auth0,kinde,…)
   Sign-in emails go to ${STYTCH_API_URL}/dev/outbox (the Stytch emulator's outbox)
   The app's settings:  .devstack/app.env
 

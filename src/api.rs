@@ -127,7 +127,11 @@ pub async fn sign_out() -> Result<(), AppError> {
     let to = crate::server::signin::sign_out(&services, &auth().await?).await;
     let cookies = cookies().await?;
     services.sessions.clear(&cookies);
-    services.sessions.mark_signed_out(&cookies);
+    if !to.starts_with('/') {
+        // Through the provider's sign-out page, which returns to the site's root: the
+        // root then says "signed out" instead of sending the browser straight back.
+        services.sessions.mark_signed_out(&cookies);
+    }
     leptos_axum::redirect(&to);
     Ok(())
 }

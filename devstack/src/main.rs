@@ -1,6 +1,7 @@
 //! `devstack up`: the local stack for development and end-to-end tests. A persistent
 //! PostgreSQL cluster (or the database in `DATABASE_URL`), the InsForge stand-in and the
-//! Stytch emulator, until Ctrl-C or SIGTERM.
+//! provider emulators (Stytch, and OpenID Connect as Auth0, Kinde, Clerk and a plain issuer),
+//! until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
 
@@ -320,7 +321,9 @@ async fn start_oidc(
         Flavor::Auth0 => format!("AUTH0_DOMAIN={}\n", server.url()),
         Flavor::Kinde => format!("KINDE_ISSUER_URL={issuer}\n"),
         Flavor::Clerk => format!("CLERK_ISSUER_URL={issuer}\n"),
-        Flavor::Generic => format!("OIDC_SSO_ISSUER_URL={issuer}\nOIDC_SSO_LABEL=Company SSO\n"),
+        Flavor::Generic => {
+            format!("OIDC_SSO_ISSUER_URL={issuer}\nOIDC_SSO_LABEL=\"Company SSO\"\n")
+        }
     };
     let lines = format!(
         "{location}{prefix}_CLIENT_ID={}\n{prefix}_CLIENT_SECRET={}\n",

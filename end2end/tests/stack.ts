@@ -5,6 +5,8 @@ export const ports = {
   pg: 54430,
   insforge: 7230,
   stytch: 7240,
+  // Auth0, Kinde, Clerk and the plain issuer ("sso") on this port and the three after it.
+  oidc: 7241,
   control: 7299,
 };
 export const siteUrl = `http://127.0.0.1:${ports.app}`;

@@ -104,6 +104,10 @@ pub async fn resolve_session(
                     .split('&')
                     .any(|p| p.starts_with("error=") || p.starts_with("signed_out="));
                 let signed_out = cookies.get(SIGNED_OUT_COOKIE).is_some();
+                if signed_out {
+                    // Shown once.
+                    services.sessions.forget_signed_out(&cookies);
+                }
                 if let Some(only) = services.providers.only_redirect()
                     && !showing
                     && !signed_out

@@ -197,6 +197,11 @@ impl SessionCookies {
         cookies.add(flag);
     }
 
+    /// The sign-in page has said so: from now on `/login` behaves as for any visitor.
+    pub fn forget_signed_out(&self, cookies: &Cookies) {
+        cookies.remove(self.cookie(SIGNED_OUT_COOKIE, String::new()));
+    }
+
     /// Remembers a local path to return to after sign-in, for an hour.
     pub fn set_next(&self, cookies: &Cookies, path: &str) {
         let mut cookie = self.cookie(NEXT_COOKIE, path.to_string());

@@ -1,0 +1,124 @@
+import { expect, test, type Page, type TestInfo } from "@playwright/test";
+import { addTodo, hydrated, newEmail, ready } from "./helpers";
+
+// The providers that sign in on their own hosted page, as the local stack names them.
+const providers = [
+  { name: "auth0", label: "Auth0" },
+  { name: "kinde", label: "Kinde" },
+  { name: "clerk", label: "Clerk" },
+  { name: "sso", label: "Company SSO" },
+] as const;
+
+/** From the sign-in page (already open) through the provider's page, back to the todos. */
+async function signInWith(page: Page, info: TestInfo, provider: string, email: string) {
+  await ready(page, info);
+  await page.getByTestId(`sign-in-${provider}`).click();
+  // The emulator's hosted page: one field.
+  await expect(page.getByRole("heading", { name: /^Sign in with/ })).toBeVisible();
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page).toHaveURL(/127\.0\.0\.1:3100\/$/);
+  await expect(page.getByTestId("user-email")).toHaveText(email);
+  await ready(page, info);
+}
+
+for (const { name, label } of providers) {
+  test(`${label}: sign in, manage todos, reload, sign out`, async ({ page }, info) => {
+    const email = newEmail(name);
+    await page.goto("/login");
+    await expect(page.getByTestId(`sign-in-${name}`)).toHaveText(`Continue with ${label}`);
+    await signInWith(page, info, name, email);
+
+    await addTodo(page, `${label} milk`);
+    await addTodo(page, `${label} tests`);
+    await expect(page.getByTestId("todo-title")).toHaveText([`${label} tests`, `${label} milk`]);
+    await page.getByRole("button", { name: `Mark “${label} milk” as done` }).click();
+    await expect(page.getByTestId("count")).toHaveText("2 todos · 1 done");
+    await page
+      .getByTestId("todo")
+      .filter({ hasText: `${label} tests` })
+      .getByRole("button", { name: "Delete" })
+      .click();
+    await expect(page.getByTestId("todo-title")).toHaveText([`${label} milk`]);
+
+    // The session and the data outlive a reload.
+    await page.reload();
+    await expect(page.getByTestId("user-email")).toHaveText(email);
+    await expect(page.getByTestId("todo-title")).toHaveText([`${label} milk`]);
+
+    // Signing out goes through the provider's sign-out page where it has one, and ends on
+    // the sign-in page.
+    await ready(page, info);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+    await expect(page.getByText("You have signed out.")).toBeVisible();
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/login$/);
+  });
+}
+
+test("the same email at two providers is two users who never see each other's todos", async ({ browser }, info) => {
+  const email = newEmail("twice");
+  const first = await browser.newContext({ javaScriptEnabled: hydrated(info) });
+  const second = await browser.newContext({ javaScriptEnabled: hydrated(info) });
+  try {
+    const a = await first.newPage();
+    await a.goto("/login");
+    await signInWith(a, info, "auth0", email);
+    await addTodo(a, "only for the Auth0 user");
+
+    const b = await second.newPage();
+    await b.goto("/login");
+    await signInWith(b, info, "kinde", email);
+    await expect(b.getByTestId("empty")).toBeVisible();
+    await addTodo(b, "only for the Kinde user");
+
+    await a.reload();
+    await expect(a.getByTestId("todo-title")).toHaveText(["only for the Auth0 user"]);
+    await b.reload();
+    await expect(b.getByTestId("todo-title")).toHaveText(["only for the Kinde user"]);
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
+
+test("cancelling at the provider comes back with a clear message", async ({ page }, info) => {
+  await page.goto("/login");
+  await ready(page, info);
+  await page.getByTestId("sign-in-auth0").click();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(/\/login\?error=sign_in_cancelled$/);
+  await expect(page.getByTestId("sign-in-error")).toHaveText(
+    "Sign-in was cancelled. You can try again whenever you like.",
+  );
+  // And the way back in is right there.
+  await signInWith(page, info, "auth0", newEmail("after-cancel"));
+});
+
+test("a callback that no sign-in is waiting for, or one replayed, is refused", async ({ browser, page }, info) => {
+  await page.goto("/auth/callback/clerk?code=forged&state=forged");
+  await expect(page).toHaveURL(/\/login\?error=sign_in_expired$/);
+  await expect(page.getByTestId("sign-in-error")).toHaveText(
+    "This sign-in has expired or was already used. Please sign in again.",
+  );
+
+  // A real callback URL, caught on its way, then opened again in another browser.
+  await page.goto("/login");
+  await ready(page, info);
+  let callback = "";
+  page.on("request", (r) => {
+    if (r.url().includes("/api/auth/kinde_callback?")) callback = r.url();
+  });
+  await signInWith(page, info, "kinde", newEmail("replay"));
+  expect(callback).toContain("code=");
+  const other = await browser.newContext();
+  try {
+    const replay = await other.newPage();
+    await replay.goto(callback);
+    await expect(replay).toHaveURL(/\/login\?error=sign_in_expired$/);
+    await expect(replay.getByTestId("user-email")).toHaveCount(0);
+  } finally {
+    await other.close();
+  }
+});

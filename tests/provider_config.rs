@@ -1,0 +1,178 @@
+//! `AUTH_PROVIDERS` and each provider's settings: an incomplete or malformed provider stops
+//! the server at start with a message naming the variable.
+
+use insforge_auth::server::config::{ConfigError, Source};
+use insforge_auth::server::oidc::OidcFlavor;
+use insforge_auth::server::providers::{ProviderConfig, configs};
+
+struct Vars(Vec<(&'static str, &'static str)>);
+
+impl Source for Vars {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+const ALL: [(&str, &str); 14] = [
+    ("AUTH_PROVIDERS", "auth0, kinde,clerk,okta"),
+    ("AUTH0_DOMAIN", "dev-abc123.us.auth0.com"),
+    ("AUTH0_CLIENT_ID", "a0-id"),
+    ("AUTH0_CLIENT_SECRET", "a0-secret"),
+    ("KINDE_ISSUER_URL", "https://acme.kinde.com/"),
+    ("KINDE_CLIENT_ID", "k-id"),
+    ("KINDE_CLIENT_SECRET", "k-secret"),
+    ("CLERK_ISSUER_URL", "https://clerk.example.com"),
+    ("CLERK_OAUTH_CLIENT_ID", "c-id"),
+    ("CLERK_OAUTH_CLIENT_SECRET", "c-secret"),
+    (
+        "OIDC_OKTA_ISSUER_URL",
+        "https://acme.okta.com/oauth2/default/",
+    ),
+    ("OIDC_OKTA_CLIENT_ID", "o-id"),
+    ("OIDC_OKTA_CLIENT_SECRET", "o-secret"),
+    ("OIDC_OKTA_LABEL", "Okta"),
+];
+
+fn without(name: &str) -> Vars {
+    Vars(ALL.iter().copied().filter(|(k, _)| *k != name).collect())
+}
+
+fn with(name: &'static str, value: &'static str) -> Vars {
+    let mut vars = ALL.to_vec();
+    vars.push((name, value));
+    Vars(vars)
+}
+
+fn named(e: ConfigError) -> &'static str {
+    match e {
+        ConfigError::Missing { name, .. } | ConfigError::Invalid { name, .. } => name,
+    }
+}
+
+#[test]
+fn every_provider_reads_with_its_issuer_as_its_tokens_write_it() {
+    let configs = configs(&Vars(ALL.to_vec())).expect("valid");
+    let oidc: Vec<_> = configs
+        .iter()
+        .map(|c| match c {
+            ProviderConfig::Oidc(o) => (
+                o.name.as_str(),
+                o.flavor,
+                o.issuer.as_str(),
+                o.callback_path.as_str(),
+                o.label.as_str(),
+            ),
+            ProviderConfig::Stytch(_) => panic!("no Stytch here"),
+        })
+        .collect();
+    assert_eq!(
+        oidc,
+        [
+            (
+                "auth0",
+                OidcFlavor::Auth0,
+                "https://dev-abc123.us.auth0.com/",
+                "auth/callback",
+                "Auth0"
+            ),
+            (
+                "kinde",
+                OidcFlavor::Kinde,
+                "https://acme.kinde.com",
+                "api/auth/kinde_callback",
+                "Kinde"
+            ),
+            (
+                "clerk",
+                OidcFlavor::Clerk,
+                "https://clerk.example.com",
+                "auth/callback/clerk",
+                "Clerk"
+            ),
+            // Kept exactly: this issuer's `iss` ends in a slash.
+            (
+                "okta",
+                OidcFlavor::Generic,
+                "https://acme.okta.com/oauth2/default/",
+                "auth/callback/okta",
+                "Okta"
+            ),
+        ]
+    );
+    let ProviderConfig::Oidc(kinde) = &configs[1] else {
+        panic!("kinde");
+    };
+    assert_eq!(kinde.scopes, ["profile", "email", "offline"]);
+    assert!(
+        !format!("{configs:?}").contains("secret\""),
+        "no secret in Debug output"
+    );
+}
+
+#[test]
+fn stytch_alone_by_default() {
+    let configs = configs(&Vars(vec![
+        ("STYTCH_PROJECT_ID", "project-test-1"),
+        ("STYTCH_SECRET", "s"),
+    ]))
+    .expect("valid");
+    assert!(matches!(configs.as_slice(), [ProviderConfig::Stytch(_)]));
+    let missing = configs_err(Vars(vec![]));
+    assert_eq!(missing, "STYTCH_PROJECT_ID");
+}
+
+fn configs_err(vars: Vars) -> &'static str {
+    named(configs(&vars).expect_err("refused"))
+}
+
+#[test]
+fn a_missing_setting_is_named() {
+    for name in [
+        "AUTH0_DOMAIN",
+        "AUTH0_CLIENT_ID",
+        "AUTH0_CLIENT_SECRET",
+        "KINDE_ISSUER_URL",
+        "KINDE_CLIENT_ID",
+        "KINDE_CLIENT_SECRET",
+        "CLERK_ISSUER_URL",
+        "CLERK_OAUTH_CLIENT_ID",
+        "CLERK_OAUTH_CLIENT_SECRET",
+        "OIDC_OKTA_ISSUER_URL",
+        "OIDC_OKTA_CLIENT_ID",
+        "OIDC_OKTA_CLIENT_SECRET",
+    ] {
+        let err = configs(&without(name)).expect_err(name);
+        assert!(matches!(err, ConfigError::Missing { .. }), "{name}: {err}");
+        assert_eq!(named(err), name);
+    }
+}
+
+#[test]
+fn a_malformed_setting_is_named() {
+    for (name, value, blamed) in [
+        ("KINDE_ISSUER_URL", "acme.kinde.com", "KINDE_ISSUER_URL"),
+        // Plain http would send the client secret in the clear.
+        (
+            "CLERK_ISSUER_URL",
+            "http://clerk.example.com",
+            "CLERK_ISSUER_URL",
+        ),
+        (
+            "OIDC_OKTA_ISSUER_URL",
+            "ftp://acme.okta.com",
+            "OIDC_OKTA_ISSUER_URL",
+        ),
+        ("AUTH_PROVIDERS", "auth0,auth0", "AUTH_PROVIDERS"),
+        ("AUTH_PROVIDERS", "my_idp", "AUTH_PROVIDERS"),
+        ("AUTH_PROVIDERS", " , ", "AUTH_PROVIDERS"),
+    ] {
+        assert_eq!(configs_err(with(name, value)), blamed, "{name}={value}");
+    }
+    // The local emulators are plain http on this machine: allowed.
+    configs(&with("KINDE_ISSUER_URL", "http://127.0.0.1:7142")).expect("loopback http");
+    configs(&with("AUTH0_DOMAIN", "http://127.0.0.1:7141")).expect("loopback http");
+}
