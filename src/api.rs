@@ -51,16 +51,7 @@ pub struct SignInOption {
 
 #[server(endpoint = "sign_in_options")]
 pub async fn sign_in_options() -> Result<Vec<SignInOption>, AppError> {
-    Ok(services()?
-        .providers
-        .options()
-        .into_iter()
-        .map(|o| SignInOption {
-            name: o.name,
-            label: o.label,
-            email_form: o.email_form,
-        })
-        .collect())
+    Ok(services()?.providers.options())
 }
 
 #[server(endpoint = "current_user")]

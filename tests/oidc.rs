@@ -115,14 +115,19 @@ async fn authorize(p: &OidcProvider, email: &str) -> (PendingLogin, String) {
     (pending, param(&back, "code").expect("code"))
 }
 
-async fn tamper(f: &Fixture, changes: Value) {
-    let res = http()
-        .post(format!("{}/dev/tamper", f.emulator.url()))
-        .json(&changes)
+/// Calls one of the emulator's development endpoints.
+async fn dev(f: &Fixture, path: &str, body: Value) -> reqwest::StatusCode {
+    http()
+        .post(format!("{}/dev/{path}", f.emulator.url()))
+        .json(&body)
         .send()
         .await
-        .expect("tamper");
-    assert_eq!(res.status(), 204);
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .status()
+}
+
+async fn tamper(f: &Fixture, changes: Value) {
+    assert_eq!(dev(f, "tamper", changes).await, 204);
 }
 
 const FLAVORS: [Flavor; 4] = [Flavor::Auth0, Flavor::Kinde, Flavor::Clerk, Flavor::Generic];
@@ -274,12 +279,7 @@ async fn a_new_signing_key_is_picked_up_and_a_removed_one_stops_verifying() {
     let old = raw_id_token(&f, &p, "fay@example.com").await;
     p.verify_id_token(&old, None).await.expect("first key");
 
-    let res = http()
-        .post(format!("{}/dev/keys/rotate", f.emulator.url()))
-        .send()
-        .await
-        .expect("rotate");
-    assert!(res.status().is_success());
+    assert!(dev(&f, "keys/rotate", json!({})).await.is_success());
     let new = raw_id_token(&f, &p, "fay@example.com").await;
     let kid = |jwt: &str| jsonwebtoken::decode_header(jwt).expect("header").kid;
     assert_ne!(kid(&old), kid(&new));
@@ -290,19 +290,10 @@ async fn a_new_signing_key_is_picked_up_and_a_removed_one_stops_verifying() {
         .await
         .expect("the old key is still published");
 
-    let res = http()
-        .post(format!("{}/dev/keys/retire", f.emulator.url()))
-        .send()
-        .await
-        .expect("retire");
-    assert!(res.status().is_success());
+    assert!(dev(&f, "keys/retire", json!({})).await.is_success());
     // Keys are fetched again only for an unknown kid: present one, then the old token.
     let newer_kid = {
-        http()
-            .post(format!("{}/dev/keys/rotate", f.emulator.url()))
-            .send()
-            .await
-            .expect("rotate");
+        assert!(dev(&f, "keys/rotate", json!({})).await.is_success());
         raw_id_token(&f, &p, "fay@example.com").await
     };
     p.verify_id_token(&newer_kid, None)
@@ -370,13 +361,8 @@ async fn expired_tokens_are_refreshed_once_for_concurrent_requests_and_revocatio
     assert!(matches!(spent, Err(OidcError::Refused(_))), "{spent:?}");
 
     // An administrator ends the user's sessions: the next refresh signs the browser out.
-    let res = http()
-        .post(format!("{}/dev/users/revoke", f.emulator.url()))
-        .json(&json!({ "sub": session.user_id }))
-        .send()
-        .await
-        .expect("revoke");
-    assert_eq!(res.status(), 204);
+    let revoked = dev(&f, "users/revoke", json!({ "sub": session.user_id })).await;
+    assert_eq!(revoked, 204);
     let later = copy(&a);
     assert!(matches!(
         sessions.resolve(&later, &providers).await,
@@ -399,12 +385,8 @@ async fn fresh_tokens_need_no_call_to_the_provider() {
     let cookies = Cookies::default();
     sessions.write_oidc(&cookies, "kinde", &session);
     // Revoked at the provider, yet accepted until the tokens expire: no call was made.
-    http()
-        .post(format!("{}/dev/users/revoke", f.emulator.url()))
-        .json(&json!({ "sub": session.user_id }))
-        .send()
-        .await
-        .expect("revoke");
+    let revoked = dev(&f, "users/revoke", json!({ "sub": session.user_id })).await;
+    assert_eq!(revoked, 204);
     assert!(matches!(
         sessions.resolve(&cookies, &providers).await,
         Auth::SignedIn(_)

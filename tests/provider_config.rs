@@ -1,21 +1,11 @@
 //! `AUTH_PROVIDERS` and each provider's settings: an incomplete or malformed provider stops
 //! the server at start with a message naming the variable.
 
-use insforge_auth::server::config::{ConfigError, Source};
+use insforge_auth::server::config::ConfigError;
 use insforge_auth::server::oidc::OidcFlavor;
 use insforge_auth::server::providers::{ProviderConfig, configs};
 
-struct Vars(Vec<(&'static str, &'static str)>);
-
-impl Source for Vars {
-    fn get(&self, name: &str) -> Option<String> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    }
-}
+type Vars = Vec<(&'static str, &'static str)>;
 
 const ALL: [(&str, &str); 14] = [
     ("AUTH_PROVIDERS", "auth0, kinde,clerk,okta"),
@@ -38,13 +28,13 @@ const ALL: [(&str, &str); 14] = [
 ];
 
 fn without(name: &str) -> Vars {
-    Vars(ALL.iter().copied().filter(|(k, _)| *k != name).collect())
+    ALL.iter().copied().filter(|(k, _)| *k != name).collect()
 }
 
 fn with(name: &'static str, value: &'static str) -> Vars {
     let mut vars = ALL.to_vec();
     vars.push((name, value));
-    Vars(vars)
+    vars
 }
 
 fn named(e: ConfigError) -> &'static str {
@@ -55,7 +45,7 @@ fn named(e: ConfigError) -> &'static str {
 
 #[test]
 fn every_provider_reads_with_its_issuer_as_its_tokens_write_it() {
-    let configs = configs(&Vars(ALL.to_vec())).expect("valid");
+    let configs = configs(&ALL.to_vec()).expect("valid");
     let oidc: Vec<_> = configs
         .iter()
         .map(|c| match c {
@@ -115,13 +105,13 @@ fn every_provider_reads_with_its_issuer_as_its_tokens_write_it() {
 
 #[test]
 fn stytch_alone_by_default() {
-    let configs = configs(&Vars(vec![
+    let configs = configs(&vec![
         ("STYTCH_PROJECT_ID", "project-test-1"),
         ("STYTCH_SECRET", "s"),
-    ]))
+    ])
     .expect("valid");
     assert!(matches!(configs.as_slice(), [ProviderConfig::Stytch(_)]));
-    let missing = configs_err(Vars(vec![]));
+    let missing = configs_err(Vars::new());
     assert_eq!(missing, "STYTCH_PROJECT_ID");
 }
 

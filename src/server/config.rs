@@ -53,11 +53,25 @@ impl Source for Env {
     }
 }
 
+/// Name-value pairs (tests, and values derived from others); the last of a name wins, so a
+/// test can override one value of a good set by pushing it.
+fn last_value(pairs: &[(&str, &str)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
 impl<const N: usize> Source for [(&str, &str); N] {
     fn get(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
+        last_value(self, name)
+    }
+}
+
+impl Source for Vec<(&str, &str)> {
+    fn get(&self, name: &str) -> Option<String> {
+        last_value(self, name)
     }
 }
 

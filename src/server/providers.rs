@@ -12,6 +12,7 @@ use url::Url;
 use super::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
 use super::oidc::{OidcConfig, OidcError, OidcFlavor, OidcProvider, OidcSession};
 use super::stytch::{StytchClient, StytchConfig};
+use crate::api::SignInOption;
 
 const PROVIDERS_EXPECTED: &str = "a comma-separated list of stytch, auth0, kinde, clerk, or a \
      name of your own for any OpenID Connect issuer (configured with OIDC_<NAME>_ISSUER_URL, \
@@ -232,18 +233,20 @@ pub fn configs(src: &impl Source) -> Result<Vec<ProviderConfig>, ConfigError> {
     Ok(configs)
 }
 
+/// How the app talks to every provider: short timeouts (a page waits on these calls), and no
+/// redirects (an answer that redirects is not the API's).
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("insforge-auth/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 pub enum Provider {
     Stytch(StytchClient),
     Oidc(OidcProvider),
-}
-
-/// How the sign-in page offers a provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignInOption {
-    pub name: String,
-    pub label: String,
-    /// Stytch: an email form on our page; the others: a link to `/auth/login/<name>`.
-    pub email_form: bool,
 }
 
 pub struct Providers {
@@ -253,13 +256,7 @@ pub struct Providers {
 
 impl Providers {
     pub fn new(configs: &[ProviderConfig], site_url: &Url) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("insforge-auth/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+        let http = http_client().map_err(|e| format!("HTTP client: {e}"))?;
         let list = configs
             .iter()
             .map(|config| match config {

@@ -146,10 +146,10 @@ mod tests {
     ];
 
     /// The good configuration with one variable set (or overridden: the last one wins).
-    fn with(name: &'static str, value: &'static str) -> Map {
+    fn with(name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
         let mut vars = GOOD.to_vec();
         vars.push((name, value));
-        Map(vars)
+        vars
     }
 
     fn name_of(e: ConfigError) -> &'static str {
@@ -187,7 +187,6 @@ mod tests {
                 .copied()
                 .filter(|(k, _)| *k != missing)
                 .collect();
-            let src = Map(src);
             let err = WebConfig::from_source(&src).expect_err(missing);
             assert!(matches!(err, ConfigError::Missing { .. }), "{err}");
             assert_eq!(name_of(err), missing);
@@ -220,17 +219,5 @@ mod tests {
         config.session_secret = Secret::new("short");
         let err = Services::new(&config).err().expect("refused");
         assert!(err.contains("SESSION_SECRET"), "{err}");
-    }
-
-    struct Map(Vec<(&'static str, &'static str)>);
-
-    impl Source for Map {
-        fn get(&self, name: &str) -> Option<String> {
-            self.0
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
     }
 }

@@ -195,12 +195,7 @@ pub struct StytchClient {
 
 impl StytchClient {
     pub fn new(config: &StytchConfig) -> Result<Self, StytchError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("insforge-auth/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = super::providers::http_client()
             .map_err(|e| StytchError::Unexpected(format!("HTTP client: {e}")))?;
         let join = |path: &str| {
             config
