@@ -41,7 +41,7 @@ export default defineConfig({
       command:
         `rm -rf ${stackDir} && exec target/debug/devstack up --dir ${stackDir}` +
         ` --pg-port ${ports.pg} --insforge-port ${ports.insforge} --stytch-port ${ports.stytch}` +
-        ` --oidc-port ${ports.oidc}` +
+        ` --oidc-port ${ports.oidc} --workos-port ${ports.workos}` +
         ` --control-port ${ports.control} --site-url ${siteUrl}`,
       cwd: "..",
       url: `http://127.0.0.1:${ports.control}/health`,

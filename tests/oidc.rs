@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use devstack::oidc::{Config, Emulator, Flavor};
 use insforge_auth::server::config::Secret;
-use insforge_auth::server::oidc::{OidcConfig, OidcError, OidcFlavor, OidcProvider, PendingLogin};
+use insforge_auth::server::oidc::{OidcConfig, OidcFlavor, OidcProvider};
 use insforge_auth::server::providers::{Provider, Providers};
+use insforge_auth::server::redirect::{PendingLogin, ProviderError, RedirectProvider};
 use insforge_auth::server::session::{Auth, SessionCookies};
 use serde_json::{Value, json};
 use tower_cookies::Cookies;
@@ -169,7 +170,7 @@ async fn a_code_works_once() {
         p.finish(&code, &pending).await.expect("first use");
         let replay = p.finish(&code, &pending).await;
         assert!(
-            matches!(replay, Err(OidcError::Refused(_))),
+            matches!(replay, Err(ProviderError::Refused(_))),
             "{flavor:?}: {replay:?}"
         );
     }
@@ -182,7 +183,10 @@ async fn a_wrong_pkce_verifier_is_refused() {
     let (mut pending, code) = authorize(&p, "cy@example.com").await;
     pending.pkce_verifier = "a".repeat(43);
     let result = p.finish(&code, &pending).await;
-    assert!(matches!(result, Err(OidcError::Refused(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(ProviderError::Refused(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -202,7 +206,7 @@ async fn id_tokens_that_are_not_for_this_sign_in_are_rejected() {
             tamper(&f, changes).await;
             let result = p.finish(&code, &pending).await;
             assert!(
-                matches!(result, Err(OidcError::InvalidToken(_))),
+                matches!(result, Err(ProviderError::InvalidToken(_))),
                 "{flavor:?}, {what}: {result:?}"
             );
         }
@@ -223,7 +227,7 @@ async fn a_wrong_client_secret_is_a_configuration_problem() {
     let (pending, code) = authorize(&bad, "eve@example.com").await;
     let result = bad.finish(&code, &pending).await;
     assert!(
-        matches!(result, Err(OidcError::Misconfigured(_))),
+        matches!(result, Err(ProviderError::Misconfigured(_))),
         "{result:?}"
     );
 }
@@ -301,7 +305,7 @@ async fn a_new_signing_key_is_picked_up_and_a_removed_one_stops_verifying() {
         .expect("newest key");
     let refused = p.verify_id_token(&old, None).await;
     assert!(
-        matches!(refused, Err(OidcError::InvalidToken(_))),
+        matches!(refused, Err(ProviderError::InvalidToken(_))),
         "{refused:?}"
     );
 }
@@ -326,10 +330,10 @@ async fn expired_tokens_are_refreshed_once_for_concurrent_requests_and_revocatio
     let p = provider(&f);
     let (pending, code) = authorize(&p, "gus@example.com").await;
     let session = p.finish(&code, &pending).await.expect("sign-in");
-    let providers = Providers::with(vec![Provider::Oidc(p)]);
+    let providers = Providers::with(vec![Provider::Redirect(RedirectProvider::Oidc(p))]);
     let sessions = sessions();
     let cookies = Cookies::default();
-    sessions.write_oidc(&cookies, "auth0", &session);
+    sessions.write_signed_in(&cookies, "auth0", &session.clone().into());
 
     // Two requests at once with the same cookie, so the same single-use refresh token.
     let (a, b) = (copy(&cookies), copy(&cookies));
@@ -351,14 +355,16 @@ async fn expired_tokens_are_refreshed_once_for_concurrent_requests_and_revocatio
     );
 
     // The old refresh token is spent at the provider: refreshing with it again is refused.
-    let p = providers.oidc("auth0").expect("provider");
+    let Some(RedirectProvider::Oidc(p)) = providers.redirect("auth0") else {
+        panic!("no auth0 provider");
+    };
     let spent = p
         .refresh(
             session.refresh_token.as_deref().expect("rt"),
             &session.user_id,
         )
         .await;
-    assert!(matches!(spent, Err(OidcError::Refused(_))), "{spent:?}");
+    assert!(matches!(spent, Err(ProviderError::Refused(_))), "{spent:?}");
 
     // An administrator ends the user's sessions: the next refresh signs the browser out.
     let revoked = dev(&f, "users/revoke", json!({ "sub": session.user_id })).await;
@@ -380,10 +386,10 @@ async fn fresh_tokens_need_no_call_to_the_provider() {
     let p = provider(&f);
     let (pending, code) = authorize(&p, "hal@example.com").await;
     let session = p.finish(&code, &pending).await.expect("sign-in");
-    let providers = Providers::with(vec![Provider::Oidc(p)]);
+    let providers = Providers::with(vec![Provider::Redirect(RedirectProvider::Oidc(p))]);
     let sessions = sessions();
     let cookies = Cookies::default();
-    sessions.write_oidc(&cookies, "kinde", &session);
+    sessions.write_signed_in(&cookies, "kinde", &session.clone().into());
     // Revoked at the provider, yet accepted until the tokens expire: no call was made.
     let revoked = dev(&f, "users/revoke", json!({ "sub": session.user_id })).await;
     assert_eq!(revoked, 204);

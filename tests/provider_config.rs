@@ -7,8 +7,10 @@ use insforge_auth::server::providers::{ProviderConfig, configs};
 
 type Vars = Vec<(&'static str, &'static str)>;
 
-const ALL: [(&str, &str); 14] = [
-    ("AUTH_PROVIDERS", "auth0, kinde,clerk,okta"),
+const ALL: [(&str, &str); 16] = [
+    ("AUTH_PROVIDERS", "workos, auth0, kinde,clerk,okta"),
+    ("WORKOS_CLIENT_ID", "client_01JABCDEFGHJKMNPQRSTVWXYZ0"),
+    ("WORKOS_API_KEY", "sk_test_a2V5"),
     ("AUTH0_DOMAIN", "dev-abc123.us.auth0.com"),
     ("AUTH0_CLIENT_ID", "a0-id"),
     ("AUTH0_CLIENT_SECRET", "a0-secret"),
@@ -46,7 +48,12 @@ fn named(e: ConfigError) -> &'static str {
 #[test]
 fn every_provider_reads_with_its_issuer_as_its_tokens_write_it() {
     let configs = configs(&ALL.to_vec()).expect("valid");
-    let oidc: Vec<_> = configs
+    let ProviderConfig::WorkOs(workos) = &configs[0] else {
+        panic!("workos first: {configs:?}");
+    };
+    assert_eq!(workos.api_url.as_str(), "https://api.workos.com/");
+    assert_eq!(workos.client_id, "client_01JABCDEFGHJKMNPQRSTVWXYZ0");
+    let oidc: Vec<_> = configs[1..]
         .iter()
         .map(|c| match c {
             ProviderConfig::Oidc(o) => (
@@ -56,7 +63,7 @@ fn every_provider_reads_with_its_issuer_as_its_tokens_write_it() {
                 o.callback_path.as_str(),
                 o.label.as_str(),
             ),
-            ProviderConfig::Stytch(_) => panic!("no Stytch here"),
+            other => panic!("not OIDC: {other:?}"),
         })
         .collect();
     assert_eq!(
@@ -93,12 +100,12 @@ fn every_provider_reads_with_its_issuer_as_its_tokens_write_it() {
             ),
         ]
     );
-    let ProviderConfig::Oidc(kinde) = &configs[1] else {
+    let ProviderConfig::Oidc(kinde) = &configs[2] else {
         panic!("kinde");
     };
     assert_eq!(kinde.scopes, ["profile", "email", "offline"]);
     assert!(
-        !format!("{configs:?}").contains("secret\""),
+        !format!("{configs:?}").contains("secret\"") && !format!("{configs:?}").contains("sk_test"),
         "no secret in Debug output"
     );
 }
@@ -122,6 +129,8 @@ fn configs_err(vars: Vars) -> &'static str {
 #[test]
 fn a_missing_setting_is_named() {
     for name in [
+        "WORKOS_CLIENT_ID",
+        "WORKOS_API_KEY",
         "AUTH0_DOMAIN",
         "AUTH0_CLIENT_ID",
         "AUTH0_CLIENT_SECRET",
@@ -156,6 +165,14 @@ fn a_malformed_setting_is_named() {
             "ftp://acme.okta.com",
             "OIDC_OKTA_ISSUER_URL",
         ),
+        ("WORKOS_CLIENT_ID", "01JABCDEF", "WORKOS_CLIENT_ID"),
+        // The client id where the API key belongs.
+        ("WORKOS_API_KEY", "client_01JABCDEF", "WORKOS_API_KEY"),
+        (
+            "WORKOS_API_URL",
+            "http://api.workos.example",
+            "WORKOS_API_URL",
+        ),
         ("AUTH_PROVIDERS", "auth0,auth0", "AUTH_PROVIDERS"),
         ("AUTH_PROVIDERS", "my_idp", "AUTH_PROVIDERS"),
         ("AUTH_PROVIDERS", " , ", "AUTH_PROVIDERS"),
@@ -165,4 +182,5 @@ fn a_malformed_setting_is_named() {
     // The local emulators are plain http on this machine: allowed.
     configs(&with("KINDE_ISSUER_URL", "http://127.0.0.1:7142")).expect("loopback http");
     configs(&with("AUTH0_DOMAIN", "http://127.0.0.1:7141")).expect("loopback http");
+    configs(&with("WORKOS_API_URL", "http://127.0.0.1:7145")).expect("loopback http");
 }

@@ -11,3 +11,5 @@ pub mod pg;
 pub mod serve;
 pub mod stytch;
 pub mod testing;
+pub(crate) mod web;
+pub mod workos;

@@ -1,7 +1,7 @@
 //! `devstack up`: the local stack for development and end-to-end tests. A persistent
 //! PostgreSQL cluster (or the database in `DATABASE_URL`), the InsForge stand-in and the
-//! provider emulators (Stytch, and OpenID Connect as Auth0, Kinde, Clerk and a plain issuer),
-//! until Ctrl-C or SIGTERM.
+//! provider emulators (Stytch, WorkOS, and OpenID Connect as Auth0, Kinde, Clerk and a plain
+//! issuer), until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use devstack::insforge::Config;
 use devstack::keys::{ProjectKeys, load_or_generate, random_secret};
 use devstack::oidc::{self, Flavor};
 use devstack::pg::{self, Cluster, ClusterOptions};
-use devstack::stytch;
+use devstack::{stytch, workos};
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -63,9 +63,15 @@ struct UpArgs {
     #[arg(
         long,
         env = "DEVSTACK_PROVIDERS",
-        default_value = "stytch,auth0,kinde,clerk,sso"
+        default_value = "stytch,workos,auth0,kinde,clerk,sso"
     )]
     providers: String,
+    /// The WorkOS emulator's port.
+    #[arg(long, env = "DEVSTACK_WORKOS_PORT", default_value_t = 7145)]
+    workos_port: u16,
+    /// Lifetime of the WorkOS emulator's access tokens (WorkOS: 300).
+    #[arg(long, env = "DEVSTACK_WORKOS_TOKEN_SECS", default_value_t = 300)]
+    workos_token_secs: u64,
     /// Lifetime of the Stytch emulator's session JWTs (Stytch: 300).
     #[arg(long, env = "DEVSTACK_STYTCH_JWT_SECS", default_value_t = 300)]
     stytch_jwt_secs: u64,
@@ -229,6 +235,10 @@ async fn up(args: UpArgs) -> Result<(), String> {
         env.push_str(&lines);
         oidc_servers.push(server);
     }
+    let (workos_server, lines) =
+        start_workos(args.workos_port, args.workos_token_secs, &dir, site_url).await?;
+    println!("WorkOS emulator listening on   {}", workos_server.url());
+    env.push_str(&lines);
     let env_file = dir.join("app.env");
     devstack::keys::write_private(&env_file, &env)
         .map_err(|e| format!("{}: {e}", env_file.display()))?;
@@ -252,6 +262,7 @@ async fn up(args: UpArgs) -> Result<(), String> {
     shutdown_signal().await?;
     println!("Stopping…");
     stytch_server.stop().await;
+    workos_server.stop().await;
     for server in oidc_servers {
         server.stop().await;
     }
@@ -329,6 +340,50 @@ async fn start_oidc(
         "{location}{prefix}_CLIENT_ID={}\n{prefix}_CLIENT_SECRET={}\n",
         value("CLIENT_ID"),
         value("CLIENT_SECRET")
+    );
+    Ok((server, lines))
+}
+
+/// Starts the WorkOS emulator with the app registered (credentials kept in `dir`), and
+/// returns the app's settings for it.
+async fn start_workos(
+    port: u16,
+    token_secs: u64,
+    dir: &std::path::Path,
+    site_url: &str,
+) -> Result<(devstack::serve::Server, String), String> {
+    let file = dir.join("workos.env");
+    let fresh = workos::Config::generate();
+    let saved = load_or_generate(
+        &file,
+        &[
+            ("CLIENT_ID", &|| fresh.client_id.clone()),
+            ("API_KEY", &|| fresh.api_key.clone()),
+        ],
+    )
+    .map_err(|e| format!("{}: {e}", file.display()))?;
+    let value = |name: &str| {
+        saved
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let config = workos::Config {
+        client_id: value("CLIENT_ID"),
+        api_key: value("API_KEY"),
+        redirect_uris: vec![format!("{site_url}/callback")],
+        logout_uris: vec![site_url.to_string(), format!("{site_url}/")],
+        token_lifetime: std::time::Duration::from_secs(token_secs),
+    };
+    let listener = listen(port).await?;
+    let emulator = workos::Emulator::new(config, &listener).map_err(|e| e.to_string())?;
+    let server = emulator.serve(listener).map_err(|e| e.to_string())?;
+    let lines = format!(
+        "WORKOS_API_URL={}\nWORKOS_CLIENT_ID={}\nWORKOS_API_KEY={}\n",
+        server.url(),
+        value("CLIENT_ID"),
+        value("API_KEY")
     );
     Ok((server, lines))
 }

@@ -3,6 +3,7 @@ import { addTodo, hydrated, newEmail, ready } from "./helpers";
 
 // The providers that sign in on their own hosted page, as the local stack names them.
 const providers = [
+  { name: "workos", label: "WorkOS" },
   { name: "auth0", label: "Auth0" },
   { name: "kinde", label: "Kinde" },
   { name: "clerk", label: "Clerk" },
@@ -61,6 +62,7 @@ test("the same email at two providers is two users who never see each other's to
   const email = newEmail("twice");
   const first = await browser.newContext({ javaScriptEnabled: hydrated(info) });
   const second = await browser.newContext({ javaScriptEnabled: hydrated(info) });
+  const third = await browser.newContext({ javaScriptEnabled: hydrated(info) });
   try {
     const a = await first.newPage();
     await a.goto("/login");
@@ -73,13 +75,22 @@ test("the same email at two providers is two users who never see each other's to
     await expect(b.getByTestId("empty")).toBeVisible();
     await addTodo(b, "only for the Kinde user");
 
+    const c = await third.newPage();
+    await c.goto("/login");
+    await signInWith(c, info, "workos", email);
+    await expect(c.getByTestId("empty")).toBeVisible();
+    await addTodo(c, "only for the WorkOS user");
+
     await a.reload();
     await expect(a.getByTestId("todo-title")).toHaveText(["only for the Auth0 user"]);
     await b.reload();
     await expect(b.getByTestId("todo-title")).toHaveText(["only for the Kinde user"]);
+    await c.reload();
+    await expect(c.getByTestId("todo-title")).toHaveText(["only for the WorkOS user"]);
   } finally {
     await first.close();
     await second.close();
+    await third.close();
   }
 });
 
@@ -97,11 +108,13 @@ test("cancelling at the provider comes back with a clear message", async ({ page
 });
 
 test("a callback that no sign-in is waiting for, or one replayed, is refused", async ({ browser, page }, info) => {
-  await page.goto("/auth/callback/clerk?code=forged&state=forged");
-  await expect(page).toHaveURL(/\/login\?error=sign_in_expired$/);
-  await expect(page.getByTestId("sign-in-error")).toHaveText(
-    "This sign-in has expired or was already used. Please sign in again.",
-  );
+  for (const forged of ["/auth/callback/clerk", "/callback"]) {
+    await page.goto(`${forged}?code=forged&state=forged`);
+    await expect(page).toHaveURL(/\/login\?error=sign_in_expired$/);
+    await expect(page.getByTestId("sign-in-error")).toHaveText(
+      "This sign-in has expired or was already used. Please sign in again.",
+    );
+  }
 
   // A real callback URL, caught on its way, then opened again in another browser.
   await page.goto("/login");

@@ -7,6 +7,7 @@ export const ports = {
   stytch: 7240,
   // Auth0, Kinde, Clerk and the plain issuer ("sso") on this port and the three after it.
   oidc: 7241,
+  workos: 7245,
   control: 7299,
 };
 export const siteUrl = `http://127.0.0.1:${ports.app}`;

@@ -5,9 +5,11 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::DecodingKey;
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, RwLock};
 use url::Url;
 
@@ -20,6 +22,19 @@ pub enum JwksError {
     Unavailable { url: String, reason: String },
     #[error("no signing key with id {0:?}")]
     UnknownKey(String),
+}
+
+/// Why a provider's JWT did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtProblem {
+    /// Genuine, but past its lifetime: refresh it.
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+    /// The provider's keys could not be fetched: nothing is known about the token.
+    #[error(transparent)]
+    Keys(JwksError),
 }
 
 #[derive(Default)]
@@ -73,6 +88,30 @@ impl JwksCache {
     pub async fn key(&self, kid: &str) -> Result<DecodingKey, JwksError> {
         self.with_key(kid, |keys| keys.by_kid.get(kid).cloned())
             .await
+    }
+
+    /// Verifies `jwt` against the published key its header names, then its claims as
+    /// `validation` says. The signature is checked before the claims, so an expired verdict
+    /// is about a genuine token.
+    pub async fn verify<C: DeserializeOwned>(
+        &self,
+        jwt: &str,
+        validation: &Validation,
+    ) -> Result<C, JwtProblem> {
+        let header =
+            jsonwebtoken::decode_header(jwt).map_err(|e| JwtProblem::Invalid(e.to_string()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| JwtProblem::Invalid("no key id".into()))?;
+        let key = self.key(&kid).await.map_err(|e| match e {
+            JwksError::UnknownKey(_) => JwtProblem::Invalid(e.to_string()),
+            JwksError::Unavailable { .. } => JwtProblem::Keys(e),
+        })?;
+        match jsonwebtoken::decode::<C>(jwt, &key, validation) {
+            Ok(data) => Ok(data.claims),
+            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(JwtProblem::Expired),
+            Err(e) => Err(JwtProblem::Invalid(e.to_string())),
+        }
     }
 
     /// The whole published set, fetched again first if it lacks `kid`.

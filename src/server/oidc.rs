@@ -17,13 +17,14 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RefreshToken,
     RequestTokenError, Scope, TokenResponse,
 };
-use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 use url::Url;
 
 use super::config::Secret;
 use super::jwks::{JwksCache, JwksError};
 use super::oidc_http::{HttpError, OidcHttp};
+use super::redirect::{PendingLogin, ProviderError, SignedIn};
+use super::session::ProviderState;
 
 /// Tolerated clock difference with the provider on the ID token's `exp`.
 const LEEWAY: Duration = Duration::from_secs(30);
@@ -56,30 +57,6 @@ pub struct OidcConfig {
     pub callback_path: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OidcError {
-    #[error("the provider could not be reached: {0}")]
-    Unavailable(String),
-    /// The provider refused the code or refresh token (used, expired, revoked).
-    #[error("the provider refused the grant: {0}")]
-    Refused(String),
-    /// The provider refused the app itself: client id or secret, callback URL, issuer.
-    #[error("the provider refused the app's settings: {0}")]
-    Misconfigured(String),
-    #[error("the ID token was rejected: {0}")]
-    InvalidToken(String),
-    #[error("unexpected answer from the provider: {0}")]
-    Unexpected(String),
-}
-
-/// What a sign-in must remember between leaving for the provider and coming back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingLogin {
-    pub state: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
-}
-
 /// A verified sign-in (or refresh).
 #[derive(Debug, Clone)]
 pub struct OidcSession {
@@ -88,6 +65,19 @@ pub struct OidcSession {
     pub refresh_token: Option<String>,
     /// When the provider's tokens expire (Unix seconds): the next refresh is due then.
     pub fresh_until: i64,
+}
+
+impl From<OidcSession> for SignedIn {
+    fn from(s: OidcSession) -> Self {
+        SignedIn {
+            user_id: s.user_id,
+            email: s.email,
+            state: ProviderState::Oidc {
+                refresh: s.refresh_token,
+                fresh_until: s.fresh_until,
+            },
+        }
+    }
 }
 
 /// A client built from discovery: authorization endpoint known, token and userinfo
@@ -144,7 +134,7 @@ impl OidcProvider {
 
     /// The provider's metadata, fetched on first use and kept; a failed fetch is tried again
     /// by the next request, so a provider that was down at start does not need a restart.
-    async fn discover(&self) -> Result<Arc<Discovered>, OidcError> {
+    async fn discover(&self) -> Result<Arc<Discovered>, ProviderError> {
         if let Some(found) = self.discovered.read().await.as_ref() {
             return Ok(found.clone());
         }
@@ -153,18 +143,20 @@ impl OidcProvider {
             return Ok(found.clone());
         }
         let issuer = IssuerUrl::new(self.config.issuer.clone())
-            .map_err(|e| OidcError::Misconfigured(format!("issuer: {e}")))?;
+            .map_err(|e| ProviderError::Misconfigured(format!("issuer: {e}")))?;
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
             .map_err(|e| match e {
-                openidconnect::DiscoveryError::Request(e) => OidcError::Unavailable(e.to_string()),
-                openidconnect::DiscoveryError::Validation(why) => OidcError::Misconfigured(
+                openidconnect::DiscoveryError::Request(e) => {
+                    ProviderError::Unavailable(e.to_string())
+                }
+                openidconnect::DiscoveryError::Validation(why) => ProviderError::Misconfigured(
                     format!("discovery does not match the configured issuer: {why}"),
                 ),
-                other => OidcError::Unexpected(format!("discovery: {other}")),
+                other => ProviderError::Unexpected(format!("discovery: {other}")),
             })?;
         let jwks_url = Url::parse(metadata.jwks_uri().as_str())
-            .map_err(|e| OidcError::Unexpected(format!("jwks_uri: {e}")))?;
+            .map_err(|e| ProviderError::Unexpected(format!("jwks_uri: {e}")))?;
         let mut jwks = JwksCache::new(self.http.client().clone(), jwks_url);
         if let Some(cooldown) = self.jwks_cooldown {
             jwks = jwks.with_cooldown(cooldown);
@@ -188,7 +180,7 @@ impl OidcProvider {
     }
 
     /// Where to send the browser to sign in, and what to remember until it comes back.
-    pub async fn begin(&self) -> Result<(Url, PendingLogin), OidcError> {
+    pub async fn begin(&self) -> Result<(Url, PendingLogin), ProviderError> {
         let found = self.discover().await?;
         let client = self.client(&found);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -207,7 +199,7 @@ impl OidcProvider {
             url,
             PendingLogin {
                 state: state.secret().clone(),
-                nonce: nonce.secret().clone(),
+                nonce: Some(nonce.secret().clone()),
                 pkce_verifier: verifier.secret().clone(),
             },
         ))
@@ -218,20 +210,22 @@ impl OidcProvider {
         &self,
         code: &str,
         pending: &PendingLogin,
-    ) -> Result<OidcSession, OidcError> {
+    ) -> Result<OidcSession, ProviderError> {
         let found = self.discover().await?;
         let client = self.client(&found);
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
-            .map_err(|e| OidcError::Misconfigured(e.to_string()))?
+            .map_err(|e| ProviderError::Misconfigured(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
             .request_async(&self.http)
             .await
             .map_err(token_error)?;
-        let id_token = response
-            .id_token()
-            .ok_or_else(|| OidcError::InvalidToken("the token response has no ID token".into()))?;
-        let nonce = Nonce::new(pending.nonce.clone());
+        let id_token = response.id_token().ok_or_else(|| {
+            ProviderError::InvalidToken("the token response has no ID token".into())
+        })?;
+        let nonce = Nonce::new(pending.nonce.clone().ok_or_else(|| {
+            ProviderError::InvalidToken("the sign-in was started without a nonce".into())
+        })?);
         let claims = self
             .verify(&found, id_token, Some(&nonce), Some(&response))
             .await?;
@@ -249,13 +243,13 @@ impl OidcProvider {
         &self,
         refresh_token: &str,
         user_id: &str,
-    ) -> Result<OidcSession, OidcError> {
+    ) -> Result<OidcSession, ProviderError> {
         let found = self.discover().await?;
         let client = self.client(&found);
         let old = RefreshToken::new(refresh_token.to_string());
         let response = client
             .exchange_refresh_token(&old)
-            .map_err(|e| OidcError::Misconfigured(e.to_string()))?
+            .map_err(|e| ProviderError::Misconfigured(e.to_string()))?
             .request_async(&self.http)
             .await
             .map_err(token_error)?;
@@ -263,7 +257,7 @@ impl OidcProvider {
             Some(id_token) => {
                 let claims = self.verify(&found, id_token, None, Some(&response)).await?;
                 if claims.subject().as_str() != user_id {
-                    return Err(OidcError::InvalidToken(
+                    return Err(ProviderError::InvalidToken(
                         "the refreshed ID token names another user".into(),
                     ));
                 }
@@ -290,11 +284,11 @@ impl OidcProvider {
         &self,
         raw: &str,
         nonce: Option<&str>,
-    ) -> Result<String, OidcError> {
+    ) -> Result<String, ProviderError> {
         let found = self.discover().await?;
         let id_token: CoreIdToken = raw
             .parse()
-            .map_err(|e| OidcError::InvalidToken(format!("{e}")))?;
+            .map_err(|e| ProviderError::InvalidToken(format!("{e}")))?;
         let nonce = nonce.map(|n| Nonce::new(n.to_string()));
         let claims = self.verify(&found, &id_token, nonce.as_ref(), None).await?;
         Ok(claims.subject().to_string())
@@ -308,22 +302,22 @@ impl OidcProvider {
         id_token: &CoreIdToken,
         nonce: Option<&Nonce>,
         response: Option<&CoreTokenResponse>,
-    ) -> Result<CoreIdTokenClaims, OidcError> {
+    ) -> Result<CoreIdTokenClaims, ProviderError> {
         let raw = id_token.to_string();
         let header = jsonwebtoken::decode_header(&raw)
-            .map_err(|e| OidcError::InvalidToken(format!("header: {e}")))?;
+            .map_err(|e| ProviderError::InvalidToken(format!("header: {e}")))?;
         let kid = header
             .kid
-            .ok_or_else(|| OidcError::InvalidToken("no key id".into()))?;
+            .ok_or_else(|| ProviderError::InvalidToken("no key id".into()))?;
         let keys = found.jwks.set_with(&kid).await.map_err(|e| match e {
-            JwksError::UnknownKey(_) => OidcError::InvalidToken(e.to_string()),
-            JwksError::Unavailable { .. } => OidcError::Unavailable(e.to_string()),
+            JwksError::UnknownKey(_) => ProviderError::InvalidToken(e.to_string()),
+            JwksError::Unavailable { .. } => ProviderError::Unavailable(e.to_string()),
         })?;
         let keys: CoreJsonWebKeySet =
             serde_json::from_value(serde_json::json!({ "keys": keys }))
-                .map_err(|e| OidcError::Unexpected(format!("signing keys: {e}")))?;
+                .map_err(|e| ProviderError::Unexpected(format!("signing keys: {e}")))?;
         let issuer = IssuerUrl::new(self.config.issuer.clone())
-            .map_err(|e| OidcError::Misconfigured(format!("issuer: {e}")))?;
+            .map_err(|e| ProviderError::Misconfigured(format!("issuer: {e}")))?;
         let mut verifier = CoreIdTokenVerifier::new_confidential_client(
             ClientId::new(self.config.client_id.clone()),
             ClientSecret::new(self.config.client_secret.expose().to_string()),
@@ -341,19 +335,19 @@ impl OidcProvider {
             // Refreshed ID tokens carry no nonce of ours (OIDC Core 12.2).
             None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
         }
-        .map_err(|e| OidcError::InvalidToken(e.to_string()))?
+        .map_err(|e| ProviderError::InvalidToken(e.to_string()))?
         .clone();
         if let (Some(expected), Some(response)) = (claims.access_token_hash(), response) {
             let alg = id_token
                 .signing_alg()
-                .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+                .map_err(|e| ProviderError::InvalidToken(e.to_string()))?;
             let key = id_token
                 .signing_key(&verifier)
-                .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+                .map_err(|e| ProviderError::InvalidToken(e.to_string()))?;
             let actual = AccessTokenHash::from_token(response.access_token(), alg, key)
-                .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+                .map_err(|e| ProviderError::InvalidToken(e.to_string()))?;
             if actual != *expected {
-                return Err(OidcError::InvalidToken(
+                return Err(ProviderError::InvalidToken(
                     "at_hash does not match the access token".into(),
                 ));
             }
@@ -414,7 +408,7 @@ fn fresh_until(response: &CoreTokenResponse) -> i64 {
 
 fn token_error(
     e: RequestTokenError<HttpError, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
-) -> OidcError {
+) -> ProviderError {
     match e {
         RequestTokenError::ServerResponse(answer) => {
             let detail = match answer.error_description() {
@@ -422,20 +416,22 @@ fn token_error(
                 None => answer.error().to_string(),
             };
             match answer.error() {
-                CoreErrorResponseType::InvalidGrant => OidcError::Refused(detail),
+                CoreErrorResponseType::InvalidGrant => ProviderError::Refused(detail),
                 CoreErrorResponseType::InvalidClient
                 | CoreErrorResponseType::UnauthorizedClient
                 | CoreErrorResponseType::InvalidScope
-                | CoreErrorResponseType::UnsupportedGrantType => OidcError::Misconfigured(detail),
+                | CoreErrorResponseType::UnsupportedGrantType => {
+                    ProviderError::Misconfigured(detail)
+                }
                 // Auth0 answers a wrong client secret with `access_denied`.
                 CoreErrorResponseType::Extension(other) if other == "access_denied" => {
-                    OidcError::Misconfigured(detail)
+                    ProviderError::Misconfigured(detail)
                 }
-                _ => OidcError::Unexpected(detail),
+                _ => ProviderError::Unexpected(detail),
             }
         }
-        RequestTokenError::Request(e) => OidcError::Unavailable(e.to_string()),
-        RequestTokenError::Parse(e, _) => OidcError::Unexpected(format!("token response: {e}")),
-        RequestTokenError::Other(e) => OidcError::Unexpected(e),
+        RequestTokenError::Request(e) => ProviderError::Unavailable(e.to_string()),
+        RequestTokenError::Parse(e, _) => ProviderError::Unexpected(format!("token response: {e}")),
+        RequestTokenError::Other(e) => ProviderError::Unexpected(e),
     }
 }

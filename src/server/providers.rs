@@ -2,25 +2,25 @@
 //! sign-in, finish its callback, validate (and refresh) a session, sign out. Stytch signs in
 //! by email on our own page; every other provider by a redirect to its hosted page.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
 use super::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
-use super::oidc::{OidcConfig, OidcError, OidcFlavor, OidcProvider, OidcSession};
+use super::oidc::{OidcConfig, OidcFlavor, OidcProvider};
+use super::redirect::{ProviderError, RedirectProvider, RefreshGate, SignedIn};
 use super::stytch::{StytchClient, StytchConfig};
+use super::workos::{WorkOsClient, WorkOsConfig};
 use crate::api::SignInOption;
 
-const PROVIDERS_EXPECTED: &str = "a comma-separated list of stytch, auth0, kinde, clerk, or a \
+const PROVIDERS_EXPECTED: &str = "a comma-separated list of stytch, workos, auth0, kinde, clerk, or a \
      name of your own for any OpenID Connect issuer (configured with OIDC_<NAME>_ISSUER_URL, \
      _CLIENT_ID and _CLIENT_SECRET)";
 
 #[derive(Debug, Clone)]
 pub enum ProviderConfig {
     Stytch(StytchConfig),
+    WorkOs(WorkOsConfig),
     Oidc(OidcConfig),
 }
 
@@ -28,6 +28,7 @@ impl ProviderConfig {
     pub fn name(&self) -> &str {
         match self {
             ProviderConfig::Stytch(_) => "stytch",
+            ProviderConfig::WorkOs(_) => "workos",
             ProviderConfig::Oidc(c) => &c.name,
         }
     }
@@ -158,13 +159,7 @@ fn provider_config(src: &impl Source, name: &str) -> Result<ProviderConfig, Conf
                 callback,
             )?
         }
-        "workos" => {
-            return Err(ConfigError::Invalid {
-                name: "AUTH_PROVIDERS",
-                problem: "WorkOS is not supported yet".into(),
-                expected: PROVIDERS_EXPECTED,
-            });
-        }
+        "workos" => return Ok(ProviderConfig::WorkOs(WorkOsConfig::from_source(src)?)),
         other => {
             let valid = other.len() <= 32
                 && other.starts_with(|c: char| c.is_ascii_lowercase())
@@ -245,8 +240,10 @@ pub fn http_client() -> reqwest::Result<reqwest::Client> {
 }
 
 pub enum Provider {
+    /// Signs in by email on the app's own page.
     Stytch(StytchClient),
-    Oidc(OidcProvider),
+    /// Signs in on the provider's hosted page.
+    Redirect(RedirectProvider),
 }
 
 pub struct Providers {
@@ -263,9 +260,10 @@ impl Providers {
                 ProviderConfig::Stytch(c) => StytchClient::new(c)
                     .map(Provider::Stytch)
                     .map_err(|e| e.to_string()),
-                ProviderConfig::Oidc(c) => {
-                    OidcProvider::new(c.clone(), site_url, http.clone()).map(Provider::Oidc)
-                }
+                ProviderConfig::WorkOs(c) => WorkOsClient::new(c, site_url, http.clone())
+                    .map(|w| Provider::Redirect(RedirectProvider::WorkOs(w))),
+                ProviderConfig::Oidc(c) => OidcProvider::new(c.clone(), site_url, http.clone())
+                    .map(|o| Provider::Redirect(RedirectProvider::Oidc(o))),
             })
             .collect::<Result<_, _>>()?;
         Ok(Self::with(list))
@@ -282,32 +280,30 @@ impl Providers {
     pub fn stytch(&self) -> Option<&StytchClient> {
         self.list.iter().find_map(|p| match p {
             Provider::Stytch(s) => Some(s),
-            Provider::Oidc(_) => None,
+            Provider::Redirect(_) => None,
         })
     }
 
-    pub fn oidc(&self, name: &str) -> Option<&OidcProvider> {
-        self.list.iter().find_map(|p| match p {
-            Provider::Oidc(o) if o.config().name == name => Some(o),
-            _ => None,
+    fn redirects(&self) -> impl Iterator<Item = &RedirectProvider> {
+        self.list.iter().filter_map(|p| match p {
+            Provider::Redirect(r) => Some(r),
+            Provider::Stytch(_) => None,
         })
+    }
+
+    /// The redirect provider of this name.
+    pub fn redirect(&self, name: &str) -> Option<&RedirectProvider> {
+        self.redirects().find(|r| r.name() == name)
     }
 
     /// The provider whose callback is at `path` (`/auth/callback`, …).
-    pub fn by_callback(&self, path: &str) -> Option<&OidcProvider> {
-        self.list.iter().find_map(|p| match p {
-            Provider::Oidc(o) if o.redirect_url().path() == path => Some(o),
-            _ => None,
-        })
+    pub fn by_callback(&self, path: &str) -> Option<&RedirectProvider> {
+        self.redirects().find(|r| r.redirect_url().path() == path)
     }
 
     pub fn callback_paths(&self) -> Vec<String> {
-        self.list
-            .iter()
-            .filter_map(|p| match p {
-                Provider::Oidc(o) => Some(o.redirect_url().path().to_string()),
-                Provider::Stytch(_) => None,
-            })
+        self.redirects()
+            .map(|r| r.redirect_url().path().to_string())
             .collect()
     }
 
@@ -320,9 +316,9 @@ impl Providers {
                     label: "Email".into(),
                     email_form: true,
                 },
-                Provider::Oidc(o) => SignInOption {
-                    name: o.config().name.clone(),
-                    label: o.config().label.clone(),
+                Provider::Redirect(r) => SignInOption {
+                    name: r.name().to_string(),
+                    label: r.label().to_string(),
                     email_form: false,
                 },
             })
@@ -333,63 +329,21 @@ impl Providers {
     /// then goes straight to it.
     pub fn only_redirect(&self) -> Option<&str> {
         match self.list.as_slice() {
-            [Provider::Oidc(o)] => Some(&o.config().name),
+            [Provider::Redirect(r)] => Some(r.name()),
             _ => None,
         }
     }
 
-    /// Refreshes an OIDC session. Concurrent requests that carry the same (single-use)
-    /// refresh token share one refresh and its answer, so none of them is signed out by the
-    /// provider refusing a token another request just spent.
-    pub async fn refresh_oidc(
+    /// Refreshes a redirect provider's session; concurrent requests with the same
+    /// (single-use) refresh token share one refresh (see [`RefreshGate`]).
+    pub async fn refresh(
         &self,
-        provider: &OidcProvider,
+        provider: &RedirectProvider,
         refresh_token: &str,
         user_id: &str,
-    ) -> Result<OidcSession, OidcError> {
+    ) -> Result<SignedIn, ProviderError> {
         self.refreshes
-            .run(refresh_token, provider.refresh(refresh_token, user_id))
+            .refresh(provider, refresh_token, user_id)
             .await
-    }
-}
-
-type Shared = Arc<OnceCell<Result<OidcSession, OidcError>>>;
-
-/// Remembers each refresh for a minute by the token it spent: requests in flight with that
-/// token when it was spent (this replica's) get the same new tokens.
-#[derive(Default)]
-struct RefreshGate {
-    recent: Mutex<HashMap<String, (Instant, Shared)>>,
-}
-
-const REMEMBER: Duration = Duration::from_secs(60);
-
-impl RefreshGate {
-    async fn run(
-        &self,
-        token: &str,
-        refresh: impl Future<Output = Result<OidcSession, OidcError>>,
-    ) -> Result<OidcSession, OidcError> {
-        let cell = {
-            let mut recent = self.recent.lock().await;
-            recent.retain(|_, (at, _)| at.elapsed() < REMEMBER);
-            recent
-                .entry(token.to_string())
-                .or_insert_with(|| (Instant::now(), Shared::default()))
-                .1
-                .clone()
-        };
-        let answer = cell.get_or_init(|| refresh).await.clone();
-        if matches!(answer, Err(OidcError::Unavailable(_))) {
-            // Not an answer about the token: the next request may try again.
-            let mut recent = self.recent.lock().await;
-            if recent
-                .get(token)
-                .is_some_and(|(_, c)| Arc::ptr_eq(c, &cell))
-            {
-                recent.remove(token);
-            }
-        }
-        answer
     }
 }

@@ -5,7 +5,8 @@
 //! server functions and pages read. Stytch: a valid session JWT is verified locally (no call to
 //! Stytch); an expired one is refreshed with the session token and written back. OpenID
 //! Connect: the sealed cookie stands until the provider's tokens expire; then the refresh
-//! token asks the provider, and the new one is written back.
+//! token asks the provider, and the new one is written back. WorkOS: its access token is
+//! verified locally, and refreshed the same way when it expires.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -13,9 +14,10 @@ use tower_cookies::cookie::SameSite;
 use tower_cookies::{Cookie, Cookies, Key};
 
 use super::config::{ConfigError, Secret};
-use super::oidc::{OidcError, OidcSession};
+use super::jwks::JwtProblem;
 use super::providers::Providers;
-use super::stytch::{JwtProblem, StytchError, StytchSession};
+use super::redirect::{PendingLogin, ProviderError, RedirectProvider, SignedIn};
+use super::stytch::{StytchError, StytchSession};
 
 pub const SESSION_COOKIE: &str = "ia_session";
 /// Where to go after signing in, kept between the sign-in form and the magic link.
@@ -60,6 +62,14 @@ pub enum ProviderState {
         refresh: Option<String>,
         fresh_until: i64,
     },
+    /// WorkOS' access token (verified on each request), its single-use refresh token, and
+    /// the WorkOS session the logout URL ends.
+    #[serde(rename = "workos")]
+    WorkOs {
+        access_token: String,
+        refresh_token: String,
+        session_id: String,
+    },
 }
 
 /// The cookie's payload. `v` lets a later version read (or drop) old cookies; version 1
@@ -79,7 +89,7 @@ struct Stored {
 #[derive(Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub provider: String,
-    pub login: super::oidc::PendingLogin,
+    pub login: PendingLogin,
     pub next: Option<String>,
 }
 
@@ -163,9 +173,9 @@ impl SessionCookies {
         );
     }
 
-    /// Starts the session of a user an OpenID Connect provider signed in; it lasts
+    /// Starts the session of a user a redirect provider signed in; it lasts
     /// `SESSION_DURATION_MINUTES`, refreshing the provider's tokens as they expire.
-    pub fn write_oidc(&self, cookies: &Cookies, provider: &str, session: &OidcSession) {
+    pub fn write_signed_in(&self, cookies: &Cookies, provider: &str, session: &SignedIn) {
         let exp = OffsetDateTime::now_utc().unix_timestamp() + i64::from(self.session_minutes) * 60;
         self.write(
             cookies,
@@ -175,10 +185,7 @@ impl SessionCookies {
                 user_id: session.user_id.clone(),
                 email: session.email.clone(),
                 exp,
-                state: ProviderState::Oidc {
-                    refresh: session.refresh_token.clone(),
-                    fresh_until: session.fresh_until,
-                },
+                state: session.state.clone(),
             },
         );
     }
@@ -272,14 +279,26 @@ impl SessionCookies {
                 refresh,
                 fresh_until,
             } => {
-                self.resolve_oidc(
-                    cookies,
-                    providers,
-                    &stored,
-                    refresh.as_deref(),
-                    *fresh_until,
-                )
-                .await
+                // The sealed cookie is the proof of sign-in until the provider's tokens
+                // expire; then the refresh token asks the provider whether the session still
+                // stands. Without one, the session lasts as the app's own.
+                match refresh {
+                    Some(refresh) if *fresh_until <= OffsetDateTime::now_utc().unix_timestamp() => {
+                        self.refresh(cookies, providers, &stored, refresh).await
+                    }
+                    _ => match providers.redirect(&stored.provider) {
+                        Some(RedirectProvider::Oidc(_)) => Resolved::Valid(stored.clone()),
+                        _ => not_enabled(&stored),
+                    },
+                }
+            }
+            ProviderState::WorkOs {
+                access_token,
+                refresh_token,
+                ..
+            } => {
+                self.resolve_workos(cookies, providers, &stored, access_token, refresh_token)
+                    .await
             }
         };
         match outcome {
@@ -361,50 +380,65 @@ impl SessionCookies {
         }
     }
 
-    async fn resolve_oidc(
+    /// WorkOS: the access token is verified locally on each request (no call to WorkOS);
+    /// once it expires, or stops verifying (a retired key), the refresh token asks WorkOS.
+    async fn resolve_workos(
         &self,
         cookies: &Cookies,
         providers: &Providers,
         stored: &Stored,
-        refresh: Option<&str>,
-        fresh_until: i64,
+        access_token: &str,
+        refresh_token: &str,
     ) -> Resolved {
-        let Some(provider) = providers.oidc(&stored.provider) else {
-            tracing::info!(provider = %stored.provider, "a session of a provider that is not enabled; signing out");
-            return Resolved::Over;
+        let Some(RedirectProvider::WorkOs(workos)) = providers.redirect(&stored.provider) else {
+            return not_enabled(stored);
         };
-        // The sealed cookie is the proof of sign-in until the provider's tokens expire; then
-        // the refresh token asks the provider whether the session still stands. Without one,
-        // the session lasts as the app's own (SESSION_DURATION_MINUTES).
-        let (true, Some(refresh)) = (
-            fresh_until <= OffsetDateTime::now_utc().unix_timestamp(),
-            refresh,
-        ) else {
-            return Resolved::Valid(stored.clone());
+        match workos.verify(access_token).await {
+            Ok(claims) if claims.sub == stored.user_id => return Resolved::Valid(stored.clone()),
+            Ok(_) => {
+                tracing::warn!(
+                    "WorkOS access token names another user than its cookie; signing out"
+                );
+                return Resolved::Over;
+            }
+            Err(JwtProblem::Expired) => {}
+            Err(e) => tracing::info!("WorkOS access token not accepted ({e}); refreshing"),
+        }
+        self.refresh(cookies, providers, stored, refresh_token)
+            .await
+    }
+
+    /// Asks the provider for new tokens (once for all concurrent requests with this refresh
+    /// token) and writes them back; a refused refresh ends the session.
+    async fn refresh(
+        &self,
+        cookies: &Cookies,
+        providers: &Providers,
+        stored: &Stored,
+        refresh_token: &str,
+    ) -> Resolved {
+        let Some(provider) = providers.redirect(&stored.provider) else {
+            return not_enabled(stored);
         };
         match providers
-            .refresh_oidc(provider, refresh, &stored.user_id)
+            .refresh(provider, refresh_token, &stored.user_id)
             .await
         {
             Ok(fresh) => {
-                let email = fresh.email.clone().or(stored.email.clone());
                 let renewed = Stored {
-                    email,
-                    state: ProviderState::Oidc {
-                        refresh: fresh.refresh_token.clone(),
-                        fresh_until: fresh.fresh_until,
-                    },
+                    email: fresh.email.or(stored.email.clone()),
+                    state: fresh.state,
                     ..stored.clone()
                 };
                 self.write(cookies, &renewed);
                 Resolved::Valid(renewed)
             }
-            Err(OidcError::Refused(why)) => {
+            Err(ProviderError::Refused(why)) => {
                 tracing::info!(provider = %stored.provider, "session ended at the provider ({why}); signing out");
                 Resolved::Over
             }
-            Err(OidcError::InvalidToken(why)) => {
-                tracing::warn!(provider = %stored.provider, "refreshed ID token rejected ({why}); signing out");
+            Err(ProviderError::InvalidToken(why)) => {
+                tracing::warn!(provider = %stored.provider, "refreshed token rejected ({why}); signing out");
                 Resolved::Over
             }
             Err(e) => {
@@ -413,6 +447,11 @@ impl SessionCookies {
             }
         }
     }
+}
+
+fn not_enabled(stored: &Stored) -> Resolved {
+    tracing::info!(provider = %stored.provider, "a session of a provider that is not enabled; signing out");
+    Resolved::Over
 }
 
 enum Resolved {

@@ -1,5 +1,5 @@
 //! Signing in at a provider's hosted page and back: `/auth/login/<provider>` sends the browser
-//! there with a fresh state, PKCE and nonce (kept in a sealed cookie); the provider's callback
+//! there with a fresh state, PKCE and (for OpenID Connect) nonce, kept in a sealed cookie; the provider's callback
 //! (the path of its guide) checks them, exchanges the code and starts the session. Every
 //! failure ends on `/login` with a message and a way to start again, and a log line saying why.
 
@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_cookies::Cookies;
 
-use super::oidc::OidcError;
+use super::redirect::ProviderError;
 use super::session::{Auth, PendingSignIn, ProviderState, SessionUser};
 use super::state::{AppState, Services};
 use crate::app::local_path;
@@ -31,7 +31,7 @@ pub async fn start(
     cookies: Cookies,
 ) -> Response {
     let services = &state.services;
-    let Some(provider) = services.providers.oidc(&name) else {
+    let Some(provider) = services.providers.redirect(&name) else {
         tracing::info!("sign-in with a provider that is not enabled: {name:?}");
         return to_login(&AppError::SignInFailed);
     };
@@ -48,7 +48,7 @@ pub async fn start(
             );
             Redirect::to(url.as_str()).into_response()
         }
-        Err(e) => to_login(&from_oidc(&name, "starting a sign-in", e)),
+        Err(e) => to_login(&from_provider(&name, "starting a sign-in", e)),
     }
 }
 
@@ -71,7 +71,7 @@ pub async fn callback(
     let Some(provider) = services.providers.by_callback(uri.path()) else {
         return to_login(&AppError::SignInFailed);
     };
-    let name = provider.config().name.clone();
+    let name = provider.name().to_string();
     let pending = query
         .state
         .as_deref()
@@ -106,37 +106,37 @@ pub async fn callback(
     };
     match provider.finish(&code, &pending.login).await {
         Ok(session) => {
-            services.sessions.write_oidc(&cookies, &name, &session);
+            services.sessions.write_signed_in(&cookies, &name, &session);
             tracing::info!(provider = %name, user = %session.user_id, "signed in");
             Redirect::to(pending.next.as_deref().unwrap_or("/")).into_response()
         }
-        Err(e) => to_login(&from_oidc(&name, "finishing a sign-in", e)),
+        Err(e) => to_login(&from_provider(&name, "finishing a sign-in", e)),
     }
 }
 
 /// What the user is told about a provider's failure, logged with the detail they are not.
-pub fn from_oidc(provider: &str, action: &str, e: OidcError) -> AppError {
+pub fn from_provider(provider: &str, action: &str, e: ProviderError) -> AppError {
     match e {
-        OidcError::Unavailable(_) => {
+        ProviderError::Unavailable(_) => {
             tracing::warn!(provider, "{action}: {e}");
             AppError::ProviderUnavailable
         }
-        OidcError::Refused(_) => {
+        ProviderError::Refused(_) => {
             tracing::warn!(provider, "{action}: {e} (a replayed or expired code)");
             AppError::SignInExpired
         }
-        OidcError::InvalidToken(_) => {
+        ProviderError::InvalidToken(_) => {
             tracing::warn!(provider, "{action}: {e}");
             AppError::SignInFailed
         }
-        OidcError::Misconfigured(_) => {
+        ProviderError::Misconfigured(_) => {
             tracing::error!(
                 provider,
                 "{action}: {e} (check the client id and secret, the issuer, and the callback URL in the provider's dashboard)"
             );
             AppError::ProviderMisconfigured
         }
-        OidcError::Unexpected(_) => {
+        ProviderError::Unexpected(_) => {
             tracing::error!(provider, "{action}: {e}");
             AppError::SignInFailed
         }
@@ -163,13 +163,15 @@ pub async fn sign_out(services: &Services, auth: &Auth) -> String {
             }
             local
         }
-        ProviderState::Oidc { .. } => match services.providers.oidc(provider) {
-            Some(p) => p
-                .logout_url(&services.logout_return)
-                .await
-                .map(|u| u.to_string())
-                .unwrap_or(local),
-            None => local,
-        },
+        ProviderState::Oidc { .. } | ProviderState::WorkOs { .. } => {
+            match services.providers.redirect(provider) {
+                Some(p) => p
+                    .logout_url(state, &services.logout_return)
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or(local),
+                None => local,
+            }
+        }
     }
 }

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -19,7 +18,8 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
-use super::jwks::{JwksCache, JwksError};
+use super::jwks::JwksCache;
+pub use super::jwks::JwtProblem;
 
 const PROJECT_EXPECTED: &str =
     "your Stytch project id from the dashboard's API keys page, such as project-test-…";
@@ -109,17 +109,6 @@ pub struct StytchSession {
 pub struct VerifiedSession {
     pub user_id: String,
     pub session_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JwtProblem {
-    /// Genuine, but past its five minutes: refresh it.
-    #[error("the session JWT has expired")]
-    Expired,
-    #[error("the session JWT is not valid: {0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Keys(JwksError),
 }
 
 #[derive(Deserialize)]
@@ -276,25 +265,11 @@ impl StytchClient {
     /// Verifies a session JWT locally: signature (against Stytch's published keys), issuer,
     /// audience and lifetime. No call to Stytch unless the key is new to us.
     pub async fn verify_session_jwt(&self, jwt: &str) -> Result<VerifiedSession, JwtProblem> {
-        let header =
-            jsonwebtoken::decode_header(jwt).map_err(|e| JwtProblem::Invalid(e.to_string()))?;
-        let kid = header
-            .kid
-            .ok_or_else(|| JwtProblem::Invalid("no key id".into()))?;
-        let key = self.jwks.key(&kid).await.map_err(|e| match e {
-            JwksError::UnknownKey(_) => JwtProblem::Invalid(e.to_string()),
-            JwksError::Unavailable { .. } => JwtProblem::Keys(e),
-        })?;
-        // The signature is checked before the claims, so an expired verdict is about a
-        // genuine token.
-        match jsonwebtoken::decode::<Claims>(jwt, &key, &self.validation) {
-            Ok(data) => Ok(VerifiedSession {
-                user_id: data.claims.sub,
-                session_id: data.claims.session.id,
-            }),
-            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(JwtProblem::Expired),
-            Err(e) => Err(JwtProblem::Invalid(e.to_string())),
-        }
+        let claims: Claims = self.jwks.verify(jwt, &self.validation).await?;
+        Ok(VerifiedSession {
+            user_id: claims.sub,
+            session_id: claims.session.id,
+        })
     }
 
     /// Clock skew tolerated on `exp`/`nbf` (30 s by default).

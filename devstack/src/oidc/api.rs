@@ -14,6 +14,8 @@ use time::OffsetDateTime;
 use super::state::{Code, User};
 use super::{Emulator, Flavor};
 use crate::stytch::random_token;
+pub(crate) use crate::web::found;
+use crate::web::with_query;
 
 /// An OAuth error answered as JSON: `{"error": …, "error_description": …}`.
 pub(crate) struct OAuthError {
@@ -48,30 +50,13 @@ impl IntoResponse for OAuthError {
     }
 }
 
-/// An HTML error page, for what must not be redirected back (an unknown client or callback).
 pub(crate) fn error_page(
     flavor: Flavor,
     status: StatusCode,
     title: &str,
     detail: &str,
 ) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{title}</h1><p>{detail}</p><p><small>{} emulator</small></p></body></html>",
-        flavor.display(),
-        title = super::page::escape(title),
-        detail = super::page::escape(detail),
-    );
-    (status, Html(body)).into_response()
-}
-
-/// `302 Found`, as the providers redirect (axum's `Redirect::to` is a 303).
-pub(crate) fn found(location: &str) -> Response {
-    (
-        StatusCode::FOUND,
-        [(header::LOCATION, location.to_string())],
-    )
-        .into_response()
+    crate::web::error_page(flavor.display(), status, title, detail)
 }
 
 fn now() -> OffsetDateTime {
@@ -141,22 +126,6 @@ pub(crate) struct AuthorizeParams {
     pub login_hint: Option<String>,
 }
 
-/// `url` with `params` added to its query.
-fn with_query(url: &str, params: &[(&str, &str)]) -> String {
-    let mut out = String::from(url);
-    let mut sep = if url.contains('?') { '&' } else { '?' };
-    for (k, v) in params {
-        out.push(sep);
-        out.push_str(k);
-        out.push('=');
-        out.extend(form_urlencoded::byte_serialize(v.as_bytes()));
-        sep = '&';
-    }
-    out
-}
-
-/// What the request may go on to: the callback to send the browser back to, once the
-/// client and callback are known good (errors about anything else go back there).
 /// The callback to send the browser back to, once the client and callback are known good;
 /// otherwise the page or redirect that refuses the request.
 pub(crate) fn check_authorize(
@@ -239,10 +208,10 @@ pub(crate) async fn authorize(
         Ok(uri) => uri,
         Err(refused) => return *refused,
     };
-    match p.login_hint.as_deref().map(str::trim) {
+    match crate::web::email_of(p.login_hint.as_deref()) {
         // Tests (and people who typed an address before) skip the page.
-        Some(email) if email.contains('@') => issue_code(&emu, &p, &redirect_uri, email),
-        _ => super::page::sign_in_page(&emu, &p),
+        Some(email) => issue_code(&emu, &p, &redirect_uri, email),
+        None => super::page::sign_in_page(&emu, &p),
     }
 }
 

@@ -7,59 +7,29 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::{AuthorizeParams, check_authorize, found, issue_code};
+use super::api::{AuthorizeParams, check_authorize, issue_code};
 use super::{Emulator, Tamper};
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::web::{found, with_query};
 
 pub(crate) fn sign_in_page(emu: &Emulator, p: &AuthorizeParams) -> Response {
-    let hidden: String = [
-        ("client_id", &p.client_id),
-        ("redirect_uri", &p.redirect_uri),
-        ("response_type", &p.response_type),
-        ("scope", &p.scope),
-        ("state", &p.state),
-        ("nonce", &p.nonce),
-        ("code_challenge", &p.code_challenge),
-        ("code_challenge_method", &p.code_challenge_method),
-    ]
-    .iter()
-    .filter_map(|(name, value)| {
-        value.as_deref().map(|v| {
-            format!(
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-                escape(v)
-            )
-        })
-    })
-    .collect();
-    let provider = emu.config.flavor.display();
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Sign in with {provider} (emulator)</title>\
-         <style>body{{font:16px system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem}}\
-         input,button{{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0}}</style>\
-         </head><body><h1>Sign in with {provider}</h1>\
-         <p>This is the local {provider} emulator: any address signs in, and the same address is \
-         always the same user.</p>\
-         <form method=\"post\" action=\"/dev/sign-in\">{hidden}\
-         <label for=\"email\">Email address</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required autofocus>\
-         <button type=\"submit\" name=\"action\" value=\"sign_in\">Continue</button>\
-         <button type=\"submit\" name=\"action\" value=\"cancel\" formnovalidate>Cancel</button>\
-         </form></body></html>"
-    ))
-    .into_response()
+    crate::web::sign_in_page(
+        emu.config.flavor.display(),
+        "/dev/sign-in",
+        &[
+            ("client_id", &p.client_id),
+            ("redirect_uri", &p.redirect_uri),
+            ("response_type", &p.response_type),
+            ("scope", &p.scope),
+            ("state", &p.state),
+            ("nonce", &p.nonce),
+            ("code_challenge", &p.code_challenge),
+            ("code_challenge_method", &p.code_challenge_method),
+        ],
+    )
 }
 
 #[derive(Deserialize)]
@@ -81,21 +51,18 @@ pub(crate) async fn sign_in(
         Err(refused) => return *refused,
     };
     if form.action.as_deref() == Some("cancel") {
-        let mut target = format!(
-            "{redirect_uri}{}error=access_denied&error_description=User%20cancelled%20the%20sign-in",
-            if redirect_uri.contains('?') { '&' } else { '?' }
-        );
-        if let Some(state) = &form.params.state {
-            target.push_str("&state=");
-            target.extend(form_urlencoded::byte_serialize(state.as_bytes()));
+        let mut params = vec![
+            ("error", "access_denied"),
+            ("error_description", "User cancelled the sign-in"),
+        ];
+        if let Some(state) = form.params.state.as_deref() {
+            params.push(("state", state));
         }
-        return found(&target);
+        return found(&with_query(&redirect_uri, &params));
     }
-    match form.email.as_deref().map(str::trim) {
-        Some(email) if email.contains('@') && !email.contains(char::is_whitespace) => {
-            issue_code(&emu, &form.params, &redirect_uri, email)
-        }
-        _ => sign_in_page(&emu, &form.params),
+    match crate::web::email_of(form.email.as_deref()) {
+        Some(email) => issue_code(&emu, &form.params, &redirect_uri, email),
+        None => sign_in_page(&emu, &form.params),
     }
 }
 

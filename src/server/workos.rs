@@ -1,0 +1,335 @@
+//! WorkOS AuthKit (User Management API): the hosted sign-in with state and PKCE, the code and
+//! refresh-token grants of `/user_management/authenticate`, local verification of the access
+//! token against `/sso/jwks/{client_id}`, and the session's logout URL.
+//!
+//! Written over reqwest rather than with the official `workos` crate (3.5), because that crate
+//! brings reqwest 0.12 beside our 0.13 and pins `jsonwebtoken` 10.3 with another crypto
+//! backend, while the app needs just these two calls and a JWT check the key cache already
+//! does (with refetch on an unknown key id, which the crate's does not).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, Validation};
+use openidconnect::{CsrfToken, PkceCodeChallenge};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
+use super::jwks::{JwksCache, JwtProblem};
+use super::redirect::{PendingLogin, ProviderError, SignedIn};
+use super::session::ProviderState;
+
+const CLIENT_ID_EXPECTED: &str =
+    "your WorkOS client id from the dashboard's API keys page, such as client_01…";
+const API_KEY_EXPECTED: &str =
+    "your WorkOS API key from the dashboard's API keys page, such as sk_test_…";
+const API_URL_EXPECTED: &str = "WorkOS' API base URL: leave it unset for WorkOS itself, or \
+     http://127.0.0.1:7145 for the local emulator";
+
+/// AuthKit's callback, at the path of WorkOS' guide.
+pub const CALLBACK_PATH: &str = "callback";
+
+#[derive(Debug, Clone)]
+pub struct WorkOsConfig {
+    pub api_url: Url,
+    pub client_id: String,
+    /// The API key, which is also the client secret of the code exchange.
+    pub api_key: Secret,
+}
+
+impl WorkOsConfig {
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        let client_id = required(src, "WORKOS_CLIENT_ID", CLIENT_ID_EXPECTED)?;
+        if !client_id.starts_with("client_") {
+            return Err(ConfigError::Invalid {
+                name: "WORKOS_CLIENT_ID",
+                problem: "it does not start with client_".into(),
+                expected: CLIENT_ID_EXPECTED,
+            });
+        }
+        let api_key = required(src, "WORKOS_API_KEY", API_KEY_EXPECTED)?;
+        if !api_key.starts_with("sk_") {
+            return Err(ConfigError::Invalid {
+                name: "WORKOS_API_KEY",
+                problem: "it does not start with sk_ (the client id is not the key)".into(),
+                expected: API_KEY_EXPECTED,
+            });
+        }
+        let raw = src
+            .get("WORKOS_API_URL")
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| "https://api.workos.com/".into());
+        let mut api_url = parse_url("WORKOS_API_URL", raw.trim(), API_URL_EXPECTED)?;
+        if api_url.scheme() == "http" && !is_loopback(&api_url) {
+            return Err(ConfigError::Invalid {
+                name: "WORKOS_API_URL",
+                problem: "plain http to another machine would expose the API key".into(),
+                expected: API_URL_EXPECTED,
+            });
+        }
+        if !api_url.path().ends_with('/') {
+            // So that joining paths keeps a base path instead of replacing its last segment.
+            let path = format!("{}/", api_url.path());
+            api_url.set_path(&path);
+        }
+        Ok(WorkOsConfig {
+            api_url,
+            client_id,
+            api_key: Secret::new(api_key),
+        })
+    }
+}
+
+/// What a valid access token says.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    /// The session at WorkOS, which its logout URL ends.
+    pub sid: String,
+    pub exp: i64,
+}
+
+#[derive(Deserialize)]
+struct AuthResponse {
+    user: User,
+    access_token: String,
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+    email: Option<String>,
+}
+
+/// WorkOS answers OAuth-style (`error`, `error_description`) on this endpoint, and with
+/// `code`/`message` elsewhere; either may come.
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    error: Option<String>,
+    error_description: Option<String>,
+    code: Option<String>,
+    message: Option<String>,
+}
+
+pub struct WorkOsClient {
+    http: reqwest::Client,
+    base: Url,
+    client_id: String,
+    api_key: Secret,
+    redirect: Url,
+    jwks: Arc<JwksCache>,
+    validation: Validation,
+}
+
+impl WorkOsClient {
+    pub fn new(
+        config: &WorkOsConfig,
+        site_url: &Url,
+        http: reqwest::Client,
+    ) -> Result<Self, String> {
+        let redirect = site_url
+            .join(CALLBACK_PATH)
+            .map_err(|e| format!("{CALLBACK_PATH}: {e}"))?;
+        let jwks_url = config
+            .api_url
+            .join(&format!("sso/jwks/{}", config.client_id))
+            .map_err(|e| format!("WORKOS_CLIENT_ID: {e}"))?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        // WorkOS publishes keys per client, so a signature that verifies already says the token
+        // is this client's. Its tokens carry no `aud` unless a JWT template adds one, and their
+        // `iss` depends on the environment and custom domain; WorkOS' own SDKs check neither.
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        Ok(WorkOsClient {
+            jwks: Arc::new(JwksCache::new(http.clone(), jwks_url)),
+            http,
+            base: config.api_url.clone(),
+            client_id: config.client_id.clone(),
+            api_key: config.api_key.clone(),
+            redirect,
+            validation,
+        })
+    }
+
+    /// How soon after fetching WorkOS' keys an unknown key id may fetch them again (10 s).
+    pub fn with_jwks_cooldown(self, cooldown: Duration) -> Self {
+        WorkOsClient {
+            jwks: Arc::new(
+                JwksCache::new(self.http.clone(), self.jwks.url().clone()).with_cooldown(cooldown),
+            ),
+            ..self
+        }
+    }
+
+    /// Clock skew tolerated on `exp` (30 s by default).
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.validation.leeway = leeway.as_secs();
+        self
+    }
+
+    pub fn redirect_url(&self) -> &Url {
+        &self.redirect
+    }
+
+    /// AuthKit's sign-in page for a fresh state and PKCE challenge.
+    pub fn begin(&self) -> (Url, PendingLogin) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let state = CsrfToken::new_random().secret().clone();
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}user_management/authorize", self.base.path()));
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", self.redirect.as_str())
+            .append_pair("response_type", "code")
+            .append_pair("provider", "authkit")
+            .append_pair("state", &state)
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", "S256");
+        let pending = PendingLogin {
+            state,
+            nonce: None,
+            pkce_verifier: verifier.secret().clone(),
+        };
+        (url, pending)
+    }
+
+    /// Exchanges the callback's code (once, with the PKCE verifier) for the user and tokens.
+    pub async fn authenticate_code(
+        &self,
+        code: &str,
+        pending: &PendingLogin,
+    ) -> Result<SignedIn, ProviderError> {
+        let body = json!({
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "client_secret": self.api_key.expose(),
+            "code": code,
+            "code_verifier": pending.pkce_verifier,
+        });
+        let answer = self.authenticate(&body).await?;
+        self.signed_in(answer, None).await
+    }
+
+    /// New tokens for a session whose access token expired. WorkOS' refresh tokens are
+    /// single-use: the answer carries the next one.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        user_id: &str,
+    ) -> Result<SignedIn, ProviderError> {
+        let body = json!({
+            "grant_type": "refresh_token",
+            "client_id": self.client_id,
+            "client_secret": self.api_key.expose(),
+            "refresh_token": refresh_token,
+        });
+        let answer = self.authenticate(&body).await?;
+        self.signed_in(answer, Some(user_id)).await
+    }
+
+    /// Checks the access token WorkOS just handed out, and makes it the session's state.
+    async fn signed_in(
+        &self,
+        answer: AuthResponse,
+        expected_user: Option<&str>,
+    ) -> Result<SignedIn, ProviderError> {
+        let claims = self
+            .verify(&answer.access_token)
+            .await
+            .map_err(|e| match e {
+                JwtProblem::Keys(e) => ProviderError::Unavailable(e.to_string()),
+                other => ProviderError::InvalidToken(other.to_string()),
+            })?;
+        if claims.sub != answer.user.id || expected_user.is_some_and(|u| u != claims.sub) {
+            return Err(ProviderError::InvalidToken(
+                "the access token names another user".into(),
+            ));
+        }
+        Ok(SignedIn {
+            user_id: answer.user.id,
+            email: answer.user.email,
+            state: ProviderState::WorkOs {
+                access_token: answer.access_token,
+                refresh_token: answer.refresh_token,
+                session_id: claims.sid,
+            },
+        })
+    }
+
+    /// Verifies an access token locally: signature against the client's published keys
+    /// (fetched again for a new key id), expiry. No call to WorkOS unless the key is new.
+    pub async fn verify(&self, access_token: &str) -> Result<AccessClaims, JwtProblem> {
+        self.jwks.verify(access_token, &self.validation).await
+    }
+
+    /// The hosted logout that ends the WorkOS session and comes back to `return_to`.
+    pub fn logout_url(&self, session_id: &str, return_to: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(&format!(
+            "{}user_management/sessions/logout",
+            self.base.path()
+        ));
+        url.query_pairs_mut()
+            .append_pair("session_id", session_id)
+            .append_pair("return_to", return_to);
+        url
+    }
+
+    async fn authenticate(&self, body: &Value) -> Result<AuthResponse, ProviderError> {
+        let path = "user_management/authenticate";
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| ProviderError::Unexpected(format!("{path}: {e}")))?;
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(self.api_key.expose())
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
+        let status = response.status();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|id| format!(" (request {id})"))
+            .unwrap_or_default();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| ProviderError::Unexpected(format!("{path}: {e}")));
+        }
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(ProviderError::Unavailable(format!(
+                "{path}: status {status}{request_id}"
+            )));
+        }
+        let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        let kind = error.error.or(error.code).unwrap_or_default();
+        let detail = format!(
+            "{status} {kind}: {}{request_id}",
+            error
+                .error_description
+                .or(error.message)
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect())
+        );
+        Err(match kind.as_str() {
+            "invalid_grant" => ProviderError::Refused(detail),
+            "invalid_client" | "unauthorized_client" => ProviderError::Misconfigured(detail),
+            _ if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN => {
+                ProviderError::Misconfigured(detail)
+            }
+            _ => ProviderError::Unexpected(detail),
+        })
+    }
+}
