@@ -32,7 +32,7 @@ target/debug/insforge-auth migrate
 cat <<MSG
 
   Open the app:        $SITE_URL
-  Sign-in with:        $AUTH_PROVIDERS (choose with DEVSTACK_PROVIDERS=auth0,kinde,…)
+  Sign-in with:        $AUTH_PROVIDERS (choose with DEVSTACK_PROVIDERS=workos,auth0,…)
   Sign-in emails go to ${STYTCH_API_URL}/dev/outbox (the Stytch emulator's outbox)
   The app's settings:  .devstack/app.env
 
