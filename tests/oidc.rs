@@ -1,6 +1,8 @@
 //! The OpenID Connect client against the emulator's Auth0, Kinde, Clerk and plain flavours,
 //! over real HTTP: sign-in, every rejection a callback must make, key rotation and refresh.
 
+mod hosted;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,10 +11,12 @@ use insforge_auth::server::config::Secret;
 use insforge_auth::server::oidc::{OidcConfig, OidcFlavor, OidcProvider};
 use insforge_auth::server::providers::{Provider, Providers};
 use insforge_auth::server::redirect::{PendingLogin, ProviderError, RedirectProvider};
-use insforge_auth::server::session::{Auth, SessionCookies};
+use insforge_auth::server::session::Auth;
 use serde_json::{Value, json};
 use tower_cookies::Cookies;
 use url::Url;
+
+use hosted::{copy, http, param, sessions};
 
 const SITE: &str = "http://127.0.0.1:3000";
 
@@ -75,25 +79,12 @@ fn provider(f: &Fixture) -> OidcProvider {
         .with_jwks_cooldown(Duration::ZERO)
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
 /// The query of where the emulator sent the browser back to.
 async fn follow(url: &str) -> Url {
     let res = http().get(url).send().await.expect("authorize");
     assert_eq!(res.status(), 302, "{url}: {:?}", res.text().await);
     let location = res.headers()["location"].to_str().expect("location");
     Url::parse(location).expect("callback url")
-}
-
-fn param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 /// Starts a sign-in and lets the emulator sign `email` in (as its page would): the pending
@@ -118,13 +109,7 @@ async fn authorize(p: &OidcProvider, email: &str) -> (PendingLogin, String) {
 
 /// Calls one of the emulator's development endpoints.
 async fn dev(f: &Fixture, path: &str, body: Value) -> reqwest::StatusCode {
-    http()
-        .post(format!("{}/dev/{path}", f.emulator.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .status()
+    hosted::dev(f.emulator.url(), path, body).await
 }
 
 async fn tamper(f: &Fixture, changes: Value) {
@@ -308,18 +293,6 @@ async fn a_new_signing_key_is_picked_up_and_a_removed_one_stops_verifying() {
         matches!(refused, Err(ProviderError::InvalidToken(_))),
         "{refused:?}"
     );
-}
-
-fn sessions() -> SessionCookies {
-    SessionCookies::new(&Secret::new("k".repeat(40)), false, 60).expect("key")
-}
-
-fn copy(from: &Cookies) -> Cookies {
-    let jar = Cookies::default();
-    if let Some(c) = from.get("ia_session") {
-        jar.add(c.into_owned());
-    }
-    jar
 }
 
 #[tokio::test]

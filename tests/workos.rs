@@ -2,6 +2,8 @@
 //! and PKCE, every rejection of the code exchange and the access token, key rotation,
 //! refresh with single-use refresh tokens (concurrent requests included), and sign-out.
 
+mod hosted;
+
 use std::time::Duration;
 
 use devstack::workos::{Config, Emulator};
@@ -9,12 +11,14 @@ use insforge_auth::server::config::Secret;
 use insforge_auth::server::jwks::JwtProblem;
 use insforge_auth::server::providers::{Provider, Providers};
 use insforge_auth::server::redirect::{PendingLogin, ProviderError, RedirectProvider, SignedIn};
-use insforge_auth::server::session::{Auth, ProviderState, SessionCookies};
+use insforge_auth::server::session::{Auth, ProviderState};
 use insforge_auth::server::workos::{WorkOsClient, WorkOsConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower_cookies::Cookies;
 use url::Url;
+
+use hosted::{copy, http, param, sessions};
 
 const SITE: &str = "http://127.0.0.1:3000";
 
@@ -56,19 +60,6 @@ fn client(f: &Fixture) -> WorkOsClient {
     client_with(f, f.emulator.client_id(), f.emulator.api_key())
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-fn param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 /// Starts a sign-in and lets the emulator sign `email` in (as AuthKit's page would): the
 /// pending sign-in and the code the callback receives.
 async fn authorize(w: &WorkOsClient, email: &str) -> (PendingLogin, String) {
@@ -107,13 +98,7 @@ async fn sign_in(w: &WorkOsClient, email: &str) -> SignedIn {
 
 /// Calls one of the emulator's development endpoints.
 async fn dev(f: &Fixture, path: &str, body: Value) -> reqwest::StatusCode {
-    http()
-        .post(format!("{}/dev/{path}", f.emulator.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .status()
+    hosted::dev(f.emulator.url(), path, body).await
 }
 
 fn tokens(s: &SignedIn) -> (&str, &str, &str) {
@@ -232,18 +217,6 @@ async fn a_new_signing_key_is_picked_up_and_a_removed_one_stops_verifying() {
         matches!(refused, Err(JwtProblem::Invalid(_))),
         "{refused:?}"
     );
-}
-
-fn sessions() -> SessionCookies {
-    SessionCookies::new(&Secret::new("k".repeat(40)), false, 60).expect("key")
-}
-
-fn copy(from: &Cookies) -> Cookies {
-    let jar = Cookies::default();
-    if let Some(c) = from.get("ia_session") {
-        jar.add(c.into_owned());
-    }
-    jar
 }
 
 /// Until a one-second access token is past its `exp` (whole seconds, compared strictly).

@@ -294,21 +294,13 @@ async fn start_oidc(
 ) -> Result<(devstack::serve::Server, String), String> {
     let file = dir.join(format!("{}.env", flavor.name()));
     let fresh = oidc::Config::generate(flavor);
-    let saved = load_or_generate(
+    let (client_id, client_secret) = saved_credentials(
         &file,
-        &[
-            ("CLIENT_ID", &|| fresh.client_id.clone()),
-            ("CLIENT_SECRET", &|| fresh.client_secret.clone()),
+        [
+            ("CLIENT_ID", fresh.client_id.clone()),
+            ("CLIENT_SECRET", fresh.client_secret.clone()),
         ],
-    )
-    .map_err(|e| format!("{}: {e}", file.display()))?;
-    let value = |name: &str| {
-        saved
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    )?;
     let (callback, prefix) = match flavor {
         Flavor::Auth0 => ("/auth/callback", "AUTH0"),
         Flavor::Kinde => ("/api/auth/kinde_callback", "KINDE"),
@@ -316,8 +308,8 @@ async fn start_oidc(
         Flavor::Generic => ("/auth/callback/sso", "OIDC_SSO"),
     };
     let config = oidc::Config {
-        client_id: value("CLIENT_ID"),
-        client_secret: value("CLIENT_SECRET"),
+        client_id: client_id.clone(),
+        client_secret: client_secret.clone(),
         redirect_uris: vec![format!("{site_url}{callback}")],
         logout_uris: vec![site_url.to_string(), format!("{site_url}/")],
         ..fresh
@@ -338,10 +330,28 @@ async fn start_oidc(
     };
     let lines = format!(
         "{location}{prefix}_CLIENT_ID={}\n{prefix}_CLIENT_SECRET={}\n",
-        value("CLIENT_ID"),
-        value("CLIENT_SECRET")
+        client_id.clone(),
+        client_secret.clone()
     );
     Ok((server, lines))
+}
+
+/// Two credentials kept in `file` (generated the first time), so the app's settings survive
+/// restarts of the stack.
+fn saved_credentials(
+    file: &std::path::Path,
+    [(a, fresh_a), (b, fresh_b)]: [(&str, String); 2],
+) -> Result<(String, String), String> {
+    let saved = load_or_generate(file, &[(a, &|| fresh_a.clone()), (b, &|| fresh_b.clone())])
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let value = |name: &str| {
+        saved
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    Ok((value(a), value(b)))
 }
 
 /// Starts the WorkOS emulator with the app registered (credentials kept in `dir`), and
@@ -354,24 +364,16 @@ async fn start_workos(
 ) -> Result<(devstack::serve::Server, String), String> {
     let file = dir.join("workos.env");
     let fresh = workos::Config::generate();
-    let saved = load_or_generate(
+    let (client_id, api_key) = saved_credentials(
         &file,
-        &[
-            ("CLIENT_ID", &|| fresh.client_id.clone()),
-            ("API_KEY", &|| fresh.api_key.clone()),
+        [
+            ("CLIENT_ID", fresh.client_id.clone()),
+            ("API_KEY", fresh.api_key.clone()),
         ],
-    )
-    .map_err(|e| format!("{}: {e}", file.display()))?;
-    let value = |name: &str| {
-        saved
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    )?;
     let config = workos::Config {
-        client_id: value("CLIENT_ID"),
-        api_key: value("API_KEY"),
+        client_id: client_id.clone(),
+        api_key: api_key.clone(),
         redirect_uris: vec![format!("{site_url}/callback")],
         logout_uris: vec![site_url.to_string(), format!("{site_url}/")],
         token_lifetime: std::time::Duration::from_secs(token_secs),
@@ -382,8 +384,8 @@ async fn start_workos(
     let lines = format!(
         "WORKOS_API_URL={}\nWORKOS_CLIENT_ID={}\nWORKOS_API_KEY={}\n",
         server.url(),
-        value("CLIENT_ID"),
-        value("API_KEY")
+        client_id.clone(),
+        api_key.clone()
     );
     Ok((server, lines))
 }

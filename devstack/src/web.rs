@@ -93,3 +93,73 @@ pub(crate) fn email_of(value: Option<&str>) -> Option<&str> {
         .map(str::trim)
         .filter(|e| e.contains('@') && !e.contains(char::is_whitespace))
 }
+
+/// The first checks of an authorization request, the same at every provider: the client must
+/// be the registered one and the callback one of its allowed URLs. Either failing gets a page,
+/// never a redirect (the callback is not known to be the application's). Returns the callback.
+pub(crate) fn check_client(
+    provider: &str,
+    client_id: Option<&str>,
+    registered: &str,
+    redirect_uri: Option<&str>,
+    allowed: &[String],
+) -> Result<String, Box<Response>> {
+    if client_id != Some(registered) {
+        return Err(Box::new(error_page(
+            provider,
+            StatusCode::BAD_REQUEST,
+            "Unknown client",
+            "The client_id is not an application registered here.",
+        )));
+    }
+    match redirect_uri.filter(|u| allowed.iter().any(|a| a == u)) {
+        Some(uri) => Ok(uri.to_string()),
+        None => Err(Box::new(error_page(
+            provider,
+            StatusCode::BAD_REQUEST,
+            "Callback URL mismatch",
+            &format!(
+                "The redirect_uri {:?} is not one of the application's allowed callback URLs.",
+                redirect_uri.unwrap_or("")
+            ),
+        ))),
+    }
+}
+
+/// Back to the (checked) callback with an OAuth error and the request's `state`.
+pub(crate) fn back_with_error(
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &str,
+    description: &str,
+) -> Box<Response> {
+    let mut params = vec![("error", error), ("error_description", description)];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    Box::new(found(&with_query(redirect_uri, &params)))
+}
+
+/// The hosted page's form came back: cancel (back with `access_denied`), sign in as the
+/// address, or show the page again when there is no address.
+pub(crate) fn answer_sign_in_form(
+    redirect_uri: &str,
+    state: Option<&str>,
+    action: Option<&str>,
+    email: Option<&str>,
+    sign_in: impl FnOnce(&str) -> Response,
+    page_again: impl FnOnce() -> Response,
+) -> Response {
+    if action == Some("cancel") {
+        return *back_with_error(
+            redirect_uri,
+            state,
+            "access_denied",
+            "The user cancelled the sign-in.",
+        );
+    }
+    match email_of(email) {
+        Some(email) => sign_in(email),
+        None => page_again(),
+    }
+}

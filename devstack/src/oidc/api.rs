@@ -132,52 +132,28 @@ pub(crate) fn check_authorize(
     emu: &Emulator,
     p: &AuthorizeParams,
 ) -> Result<String, Box<Response>> {
-    let flavor = emu.config.flavor;
-    if p.client_id.as_deref() != Some(emu.config.client_id.as_str()) {
-        return Err(Box::new(error_page(
-            flavor,
-            StatusCode::BAD_REQUEST,
-            "Unknown client",
-            "The client_id is not an application of this tenant.",
-        )));
-    }
-    let Some(redirect_uri) = p
-        .redirect_uri
-        .as_deref()
-        .filter(|u| emu.config.redirect_uris.iter().any(|a| a == u))
-    else {
-        return Err(Box::new(error_page(
-            flavor,
-            StatusCode::BAD_REQUEST,
-            "Callback URL mismatch",
-            &format!(
-                "The provided redirect_uri {:?} is not in the list of allowed callback URLs.",
-                p.redirect_uri.as_deref().unwrap_or("")
-            ),
-        )));
-    };
+    let redirect_uri = crate::web::check_client(
+        emu.config.flavor.display(),
+        p.client_id.as_deref(),
+        &emu.config.client_id,
+        p.redirect_uri.as_deref(),
+        &emu.config.redirect_uris,
+    )?;
     let back = |error: &str, description: &str| {
-        let mut params = vec![("error", error), ("error_description", description)];
-        if let Some(state) = p.state.as_deref() {
-            params.push(("state", state));
-        }
-        found(&with_query(redirect_uri, &params))
+        crate::web::back_with_error(&redirect_uri, p.state.as_deref(), error, description)
     };
     if p.response_type.as_deref() != Some("code") {
-        return Err(Box::new(back(
+        return Err(back(
             "unsupported_response_type",
             "Only the authorization code flow is supported.",
-        )));
+        ));
     }
     if !p
         .scope
         .as_deref()
         .is_some_and(|s| s.split(' ').any(|s| s == "openid"))
     {
-        return Err(Box::new(back(
-            "invalid_scope",
-            "The openid scope is required.",
-        )));
+        return Err(back("invalid_scope", "The openid scope is required."));
     }
     match (
         p.code_challenge.as_deref(),
@@ -185,19 +161,16 @@ pub(crate) fn check_authorize(
     ) {
         (None, None) | (Some(_), Some("S256")) => {}
         (Some(_), None | Some("plain")) => {
-            return Err(Box::new(back(
+            return Err(back(
                 "invalid_request",
                 "code_challenge_method must be S256.",
-            )));
+            ));
         }
         _ => {
-            return Err(Box::new(back(
-                "invalid_request",
-                "Invalid PKCE parameters.",
-            )));
+            return Err(back("invalid_request", "Invalid PKCE parameters."));
         }
     }
-    Ok(redirect_uri.to_string())
+    Ok(redirect_uri)
 }
 
 pub(crate) async fn authorize(

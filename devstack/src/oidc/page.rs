@@ -13,7 +13,6 @@ use serde_json::json;
 
 use super::api::{AuthorizeParams, check_authorize, issue_code};
 use super::{Emulator, Tamper};
-use crate::web::{found, with_query};
 
 pub(crate) fn sign_in_page(emu: &Emulator, p: &AuthorizeParams) -> Response {
     crate::web::sign_in_page(
@@ -50,20 +49,14 @@ pub(crate) async fn sign_in(
         Ok(uri) => uri,
         Err(refused) => return *refused,
     };
-    if form.action.as_deref() == Some("cancel") {
-        let mut params = vec![
-            ("error", "access_denied"),
-            ("error_description", "User cancelled the sign-in"),
-        ];
-        if let Some(state) = form.params.state.as_deref() {
-            params.push(("state", state));
-        }
-        return found(&with_query(&redirect_uri, &params));
-    }
-    match crate::web::email_of(form.email.as_deref()) {
-        Some(email) => issue_code(&emu, &form.params, &redirect_uri, email),
-        None => sign_in_page(&emu, &form.params),
-    }
+    crate::web::answer_sign_in_form(
+        &redirect_uri,
+        form.params.state.as_deref(),
+        form.action.as_deref(),
+        form.email.as_deref(),
+        |email| issue_code(&emu, &form.params, &redirect_uri, email),
+        || sign_in_page(&emu, &form.params),
+    )
 }
 
 pub(crate) async fn health() -> &'static str {

@@ -76,35 +76,15 @@ pub(crate) fn check_authorize(
     emu: &Emulator,
     p: &AuthorizeParams,
 ) -> Result<String, Box<Response>> {
-    if p.client_id.as_deref() != Some(emu.config.client_id.as_str()) {
-        return Err(Box::new(error_page(
-            NAME,
-            StatusCode::BAD_REQUEST,
-            "Invalid client ID",
-            "The client_id is not an application of this environment.",
-        )));
-    }
-    let Some(redirect_uri) = p
-        .redirect_uri
-        .as_deref()
-        .filter(|u| emu.config.redirect_uris.iter().any(|a| a == u))
-    else {
-        return Err(Box::new(error_page(
-            NAME,
-            StatusCode::BAD_REQUEST,
-            "Invalid redirect URI",
-            &format!(
-                "{:?} is not one of the redirect URIs configured in the WorkOS dashboard.",
-                p.redirect_uri.as_deref().unwrap_or("")
-            ),
-        )));
-    };
+    let redirect_uri = crate::web::check_client(
+        NAME,
+        p.client_id.as_deref(),
+        &emu.config.client_id,
+        p.redirect_uri.as_deref(),
+        &emu.config.redirect_uris,
+    )?;
     let back = |error: &str, description: &str| {
-        let mut params = vec![("error", error), ("error_description", description)];
-        if let Some(state) = p.state.as_deref() {
-            params.push(("state", state));
-        }
-        Box::new(found(&with_query(redirect_uri, &params)))
+        crate::web::back_with_error(&redirect_uri, p.state.as_deref(), error, description)
     };
     if p.response_type.as_deref() != Some("code") {
         return Err(back("invalid_request", "response_type must be code."));
@@ -120,7 +100,7 @@ pub(crate) fn check_authorize(
         p.code_challenge.as_deref(),
         p.code_challenge_method.as_deref(),
     ) {
-        (None, None) | (Some(_), Some("S256")) => Ok(redirect_uri.to_string()),
+        (None, None) | (Some(_), Some("S256")) => Ok(redirect_uri),
         _ => Err(back(
             "invalid_request",
             "code_challenge_method must be S256 with a code_challenge.",

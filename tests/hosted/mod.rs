@@ -1,0 +1,48 @@
+//! Shared by the tests of the providers with a hosted sign-in page (OpenID Connect, WorkOS):
+//! an HTTP client that shows redirects instead of following them, the emulators' development
+//! endpoints, and session cookies to resolve as requests would.
+#![allow(dead_code)]
+
+use insforge_auth::server::config::Secret;
+use insforge_auth::server::session::SessionCookies;
+use serde_json::Value;
+use tower_cookies::Cookies;
+use url::Url;
+
+/// The browser's view: a redirect is an answer to look at, not to follow.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Calls one of an emulator's development endpoints (at `base`).
+pub async fn dev(base: &str, path: &str, body: Value) -> reqwest::StatusCode {
+    http()
+        .post(format!("{base}/dev/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .status()
+}
+
+pub fn sessions() -> SessionCookies {
+    SessionCookies::new(&Secret::new("k".repeat(40)), false, 60).expect("key")
+}
+
+/// Another request from the same browser: a jar with the session cookie only.
+pub fn copy(from: &Cookies) -> Cookies {
+    let jar = Cookies::default();
+    if let Some(c) = from.get("ia_session") {
+        jar.add(c.into_owned());
+    }
+    jar
+}
