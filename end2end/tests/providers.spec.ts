@@ -1,5 +1,6 @@
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import { addTodo, hydrated, newEmail, ready } from "./helpers";
+import { workosUrl } from "./stack";
 
 // The providers that sign in on their own hosted page, as the local stack names them.
 const providers = [
@@ -53,12 +54,17 @@ for (const { name, label } of providers) {
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login\?signed_out=1$/);
     await expect(page.getByText("You have signed out.")).toBeVisible();
+    if (name === "workos") {
+      // Through the session's logout URL, which ended that WorkOS session.
+      const logouts: string[] = await (await page.request.get(`${workosUrl}/dev/logouts`)).json();
+      expect(logouts.at(-1)).toMatch(/^\/user_management\/sessions\/logout\?session_id=session_01\w{24}&return_to=/);
+    }
     await page.goto("/");
     await expect(page).toHaveURL(/\/login$/);
   });
 }
 
-test("the same email at two providers is two users who never see each other's todos", async ({ browser }, info) => {
+test("the same email at three providers is three users who never see each other's todos", async ({ browser }, info) => {
   const email = newEmail("twice");
   const first = await browser.newContext({ javaScriptEnabled: hydrated(info) });
   const second = await browser.newContext({ javaScriptEnabled: hydrated(info) });
@@ -108,11 +114,20 @@ test("cancelling at the provider comes back with a clear message", async ({ page
 });
 
 test("a callback that no sign-in is waiting for, or one replayed, is refused", async ({ browser, page }, info) => {
-  for (const forged of ["/auth/callback/clerk", "/callback"]) {
-    await page.goto(`${forged}?code=forged&state=forged`);
-    await expect(page).toHaveURL(/\/login\?error=sign_in_expired$/);
+  for (const callback of ["/auth/callback/clerk", "/callback"]) {
+    // An unknown state, or none at all.
+    for (const query of ["code=forged&state=forged", "code=forged"]) {
+      await page.goto(`${callback}?${query}`);
+      await expect(page).toHaveURL(/\/login\?error=sign_in_expired$/);
+      await expect(page.getByTestId("sign-in-error")).toHaveText(
+        "This sign-in has expired or was already used. Please sign in again.",
+      );
+    }
+    // The provider reporting a failure.
+    await page.goto(`${callback}?error=server_error&error_description=boom&state=forged`);
+    await expect(page).toHaveURL(/\/login\?error=sign_in_failed$/);
     await expect(page.getByTestId("sign-in-error")).toHaveText(
-      "This sign-in has expired or was already used. Please sign in again.",
+      "We couldn't verify your sign-in with the provider. Please try again.",
     );
   }
 

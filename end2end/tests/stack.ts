@@ -13,4 +13,5 @@ export const ports = {
 export const siteUrl = `http://127.0.0.1:${ports.app}`;
 export const stackDir = "target/e2e-stack";
 export const stytchUrl = `http://127.0.0.1:${ports.stytch}`;
+export const workosUrl = `http://127.0.0.1:${ports.workos}`;
 export const controlUrl = `http://127.0.0.1:${ports.control}`;

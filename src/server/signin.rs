@@ -89,11 +89,14 @@ pub async fn callback(
         });
     }
     let Some(pending) = pending else {
-        tracing::warn!(
-            provider = %name,
-            "callback refused: {} (expired, used already, or started in another browser)",
-            if query.state.is_some() { "no sign-in is waiting for this state" } else { "no state" }
-        );
+        if query.state.is_some() {
+            tracing::warn!(
+                provider = %name,
+                "callback refused: no sign-in is waiting for this state (expired, used already, or started in another browser)"
+            );
+        } else {
+            tracing::warn!(provider = %name, "callback refused: it carries no state");
+        }
         return to_login(&AppError::SignInExpired);
     };
     if pending.provider != name {
