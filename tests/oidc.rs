@@ -303,7 +303,9 @@ async fn expired_tokens_are_refreshed_once_for_concurrent_requests_and_revocatio
     let p = provider(&f);
     let (pending, code) = authorize(&p, "gus@example.com").await;
     let session = p.finish(&code, &pending).await.expect("sign-in");
-    let providers = Providers::with(vec![Provider::Redirect(RedirectProvider::Oidc(p))]);
+    let providers = Providers::with(vec![Provider::Redirect(Arc::new(RedirectProvider::Oidc(
+        p,
+    )))]);
     let sessions = sessions();
     let cookies = Cookies::default();
     sessions.write_signed_in(&cookies, "auth0", &session.clone().into());
@@ -359,7 +361,9 @@ async fn fresh_tokens_need_no_call_to_the_provider() {
     let p = provider(&f);
     let (pending, code) = authorize(&p, "hal@example.com").await;
     let session = p.finish(&code, &pending).await.expect("sign-in");
-    let providers = Providers::with(vec![Provider::Redirect(RedirectProvider::Oidc(p))]);
+    let providers = Providers::with(vec![Provider::Redirect(Arc::new(RedirectProvider::Oidc(
+        p,
+    )))]);
     let sessions = sessions();
     let cookies = Cookies::default();
     sessions.write_signed_in(&cookies, "kinde", &session.clone().into());

@@ -48,7 +48,7 @@ fn client(f: &Fixture) -> StytchClient {
 }
 
 fn providers(stytch: StytchClient) -> Providers {
-    Providers::with(vec![Provider::Stytch(stytch)])
+    Providers::with(vec![Provider::Stytch(Box::new(stytch))])
 }
 
 fn callback() -> Url {

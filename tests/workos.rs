@@ -225,7 +225,9 @@ async fn expire() {
 }
 
 fn providers(w: WorkOsClient) -> Providers {
-    Providers::with(vec![Provider::Redirect(RedirectProvider::WorkOs(w))])
+    Providers::with(vec![Provider::Redirect(Arc::new(
+        RedirectProvider::WorkOs(w),
+    ))])
 }
 
 #[tokio::test]
@@ -248,17 +250,23 @@ async fn expired_access_tokens_are_refreshed_once_for_concurrent_requests() {
         sessions.resolve(&a, &providers),
         sessions.resolve(&b, &providers)
     );
-    for (which, auth) in [("first", &first), ("second", &second)] {
+    for (which, auth, jar) in [("first", &first, &a), ("second", &second, &b)] {
         match auth {
             Auth::SignedIn(user) => assert_eq!(user.user_id, signed_in.user_id, "{which}"),
             other => panic!("{which} request: {other:?}"),
         }
+        assert_ne!(
+            cookies.get("ia_session").map(|c| c.value().to_string()),
+            jar.get("ia_session").map(|c| c.value().to_string()),
+            "{which}: the new tokens are written back"
+        );
     }
-    assert_ne!(
-        cookies.get("ia_session").map(|c| c.value().to_string()),
-        a.get("ia_session").map(|c| c.value().to_string()),
-        "the new tokens are written back"
-    );
+    // A request that set out with the old cookie and arrives after the refresh finished.
+    let late = copy(&cookies);
+    assert!(matches!(
+        sessions.resolve(&late, &providers).await,
+        Auth::SignedIn(_)
+    ));
 
     // The old refresh token is spent at WorkOS: refreshing with it again is refused.
     let Some(RedirectProvider::WorkOs(w)) = providers.redirect("workos") else {
@@ -334,4 +342,47 @@ async fn sign_out_ends_the_session_at_workos_and_returns_to_the_site() {
     assert_eq!(res.headers()["location"], SITE);
     let after = w.refresh(refresh, &signed_in.user_id).await;
     assert!(matches!(after, Err(ProviderError::Refused(_))), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_key_outage_neither_signs_out_nor_spends_the_refresh_token() {
+    let f = emulator(Duration::from_secs(300)).await;
+    let signed_in = sign_in(&client(&f), "ida@example.com").await;
+    // A replica that has just started: nothing cached, and WorkOS' keys cannot be fetched.
+    assert_eq!(dev(&f, "outage", json!({ "jwks": true })).await, 204);
+    let providers = providers(client(&f));
+    let sessions = sessions();
+    let cookies = Cookies::default();
+    sessions.write_signed_in(&cookies, "workos", &signed_in);
+    let during = sessions.resolve(&cookies, &providers).await;
+    assert!(matches!(during, Auth::Unavailable), "{during:?}");
+    assert!(cookies.get("ia_session").is_some(), "the session is kept");
+
+    assert_eq!(dev(&f, "outage", json!({ "jwks": false })).await, 204);
+    let after = sessions.resolve(&cookies, &providers).await;
+    assert!(matches!(after, Auth::SignedIn(_)), "{after:?}");
+    // The refresh token was never spent.
+    let (_, refresh, _) = tokens(&signed_in);
+    client(&f)
+        .refresh(refresh, &signed_in.user_id)
+        .await
+        .expect("still unspent");
+}
+
+#[tokio::test]
+async fn a_refresh_that_names_another_user_signs_out() {
+    let f = emulator(Duration::from_secs(1)).await;
+    let w = client(&f);
+    let signed_in = sign_in(&w, "jo@example.com").await;
+    let providers = providers(w);
+    let sessions = sessions();
+    let cookies = Cookies::default();
+    sessions.write_signed_in(&cookies, "workos", &signed_in);
+    expire().await;
+    let other = json!({ "sub": "user_01SOMEONEELSE000000000000" });
+    assert_eq!(dev(&f, "tamper", other).await, 204);
+    assert!(matches!(
+        sessions.resolve(&cookies, &providers).await,
+        Auth::SignedOut
+    ));
 }

@@ -50,14 +50,20 @@ for (const { name, label } of providers) {
 
     // Signing out goes through the provider's sign-out page where it has one, and ends on
     // the sign-in page.
+    const workosLogouts = async (): Promise<string[]> =>
+      (await page.request.get(`${workosUrl}/dev/logouts`)).json();
+    const logoutsBefore = (await workosLogouts()).length;
     await ready(page, info);
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login\?signed_out=1$/);
     await expect(page.getByText("You have signed out.")).toBeVisible();
+    // WorkOS: through the session's logout URL, exactly once; the others never go there.
+    const logouts = await workosLogouts();
+    expect(logouts.length).toBe(logoutsBefore + (name === "workos" ? 1 : 0));
     if (name === "workos") {
-      // Through the session's logout URL, which ended that WorkOS session.
-      const logouts: string[] = await (await page.request.get(`${workosUrl}/dev/logouts`)).json();
-      expect(logouts.at(-1)).toMatch(/^\/user_management\/sessions\/logout\?session_id=session_01\w{24}&return_to=/);
+      expect(logouts.at(-1)).toMatch(
+        /^\/user_management\/sessions\/logout\?session_id=session_01\w{24}&return_to=/,
+      );
     }
     await page.goto("/");
     await expect(page).toHaveURL(/\/login$/);
@@ -123,6 +129,9 @@ test("a callback that no sign-in is waiting for, or one replayed, is refused", a
         "This sign-in has expired or was already used. Please sign in again.",
       );
     }
+    // The provider reporting a cancel, even without a state.
+    await page.goto(`${callback}?error=access_denied`);
+    await expect(page).toHaveURL(/\/login\?error=sign_in_cancelled$/);
     // The provider reporting a failure.
     await page.goto(`${callback}?error=server_error&error_description=boom&state=forged`);
     await expect(page).toHaveURL(/\/login\?error=sign_in_failed$/);

@@ -44,6 +44,9 @@ struct Keys {
     /// (`openidconnect`'s ID-token verifier).
     published: Vec<serde_json::Value>,
     fetched_at: Option<Instant>,
+    /// Why the last fetch failed, if it did: until the next one, a key we lack is unknown
+    /// because the keys could not be fetched, not because the provider does not publish it.
+    last_error: Option<JwksError>,
 }
 
 pub struct JwksCache {
@@ -143,7 +146,10 @@ impl JwksCache {
                 .fetched_at
                 .is_some_and(|at| at.elapsed() < self.cooldown)
             {
-                return Err(JwksError::UnknownKey(kid.to_string()));
+                return Err(keys
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| JwksError::UnknownKey(kid.to_string())));
             }
         }
         let fetched = self.fetch().await;
@@ -151,6 +157,7 @@ impl JwksCache {
         // A failed fetch counts too: while the provider is down, requests wait for one attempt
         // per cooldown instead of each making its own.
         keys.fetched_at = Some(Instant::now());
+        keys.last_error = fetched.as_ref().err().cloned();
         // A key the provider stopped publishing must stop verifying: replace, don't merge.
         (keys.by_kid, keys.published) = fetched?;
         pick(&keys).ok_or_else(|| JwksError::UnknownKey(kid.to_string()))

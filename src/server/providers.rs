@@ -2,6 +2,7 @@
 //! sign-in, finish its callback, validate (and refresh) a session, sign out. Stytch signs in
 //! by email on our own page; every other provider by a redirect to its hosted page.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -241,9 +242,9 @@ pub fn http_client() -> reqwest::Result<reqwest::Client> {
 
 pub enum Provider {
     /// Signs in by email on the app's own page.
-    Stytch(StytchClient),
-    /// Signs in on the provider's hosted page.
-    Redirect(RedirectProvider),
+    Stytch(Box<StytchClient>),
+    /// Signs in on the provider's hosted page (shared with the refreshes it runs).
+    Redirect(Arc<RedirectProvider>),
 }
 
 pub struct Providers {
@@ -258,12 +259,12 @@ impl Providers {
             .iter()
             .map(|config| match config {
                 ProviderConfig::Stytch(c) => StytchClient::new(c)
-                    .map(Provider::Stytch)
+                    .map(|s| Provider::Stytch(Box::new(s)))
                     .map_err(|e| e.to_string()),
                 ProviderConfig::WorkOs(c) => WorkOsClient::new(c, site_url, http.clone())
-                    .map(|w| Provider::Redirect(RedirectProvider::WorkOs(w))),
+                    .map(|w| Provider::Redirect(Arc::new(RedirectProvider::WorkOs(w)))),
                 ProviderConfig::Oidc(c) => OidcProvider::new(c.clone(), site_url, http.clone())
-                    .map(|o| Provider::Redirect(RedirectProvider::Oidc(o))),
+                    .map(|o| Provider::Redirect(Arc::new(RedirectProvider::Oidc(o)))),
             })
             .collect::<Result<_, _>>()?;
         Ok(Self::with(list))
@@ -279,12 +280,12 @@ impl Providers {
 
     pub fn stytch(&self) -> Option<&StytchClient> {
         self.list.iter().find_map(|p| match p {
-            Provider::Stytch(s) => Some(s),
+            Provider::Stytch(s) => Some(s.as_ref()),
             Provider::Redirect(_) => None,
         })
     }
 
-    fn redirects(&self) -> impl Iterator<Item = &RedirectProvider> {
+    fn redirects(&self) -> impl Iterator<Item = &Arc<RedirectProvider>> {
         self.list.iter().filter_map(|p| match p {
             Provider::Redirect(r) => Some(r),
             Provider::Stytch(_) => None,
@@ -293,12 +294,14 @@ impl Providers {
 
     /// The redirect provider of this name.
     pub fn redirect(&self, name: &str) -> Option<&RedirectProvider> {
-        self.redirects().find(|r| r.name() == name)
+        self.redirects().find(|r| r.name() == name).map(Arc::as_ref)
     }
 
     /// The provider whose callback is at `path` (`/auth/callback`, …).
     pub fn by_callback(&self, path: &str) -> Option<&RedirectProvider> {
-        self.redirects().find(|r| r.redirect_url().path() == path)
+        self.redirects()
+            .find(|r| r.redirect_url().path() == path)
+            .map(Arc::as_ref)
     }
 
     pub fn callback_paths(&self) -> Vec<String> {
@@ -334,16 +337,21 @@ impl Providers {
         }
     }
 
-    /// Refreshes a redirect provider's session; concurrent requests with the same
-    /// (single-use) refresh token share one refresh (see [`RefreshGate`]).
+    /// Refreshes the session of a user `provider` signed in; concurrent requests with the
+    /// same (single-use) refresh token share one refresh (see [`RefreshGate`]).
     pub async fn refresh(
         &self,
-        provider: &RedirectProvider,
+        provider: &str,
         refresh_token: &str,
         user_id: &str,
     ) -> Result<SignedIn, ProviderError> {
+        let Some(provider) = self.redirects().find(|r| r.name() == provider) else {
+            return Err(ProviderError::Misconfigured(format!(
+                "{provider} is not enabled"
+            )));
+        };
         self.refreshes
-            .refresh(provider, refresh_token, user_id)
+            .refresh(provider.clone(), refresh_token, user_id)
             .await
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::{Mutex, watch};
 use url::Url;
 
 use super::oidc::OidcProvider;
@@ -119,16 +119,24 @@ impl RedirectProvider {
     }
 }
 
-type Shared = Arc<OnceCell<Result<SignedIn, ProviderError>>>;
+type Answer = Result<SignedIn, ProviderError>;
+
+/// Each refresh by the token it spent: when it started, and its answer once there is one.
+type Recent = HashMap<String, (Instant, watch::Receiver<Option<Answer>>)>;
 
 /// Refreshes sessions, remembering each refresh for a minute by the token it spent. Concurrent
 /// requests that carry the same (single-use) refresh token share one refresh and its answer,
 /// so none of them is signed out by the provider refusing a token another request just spent.
-/// (This replica's requests: with several replicas, a user's concurrent requests should reach
-/// the same one, or some may be signed out when their tokens expire.)
+/// Only a holder of the sealed cookie can present that token, and such a holder is that
+/// session anyway, so handing them the answer again within the minute gives nothing away.
+///
+/// This replica's requests only: with several replicas, a user's concurrent requests should
+/// reach the same one. And a refresh whose answer never arrives (a timeout after the provider
+/// spent the token) cannot be told from one that never reached it: the next request tries
+/// again, and if the token was spent, that session ends.
 #[derive(Default)]
 pub struct RefreshGate {
-    recent: Mutex<HashMap<String, (Instant, Shared)>>,
+    recent: Arc<Mutex<Recent>>,
 }
 
 const REMEMBER: Duration = Duration::from_secs(60);
@@ -136,32 +144,52 @@ const REMEMBER: Duration = Duration::from_secs(60);
 impl RefreshGate {
     pub async fn refresh(
         &self,
-        provider: &RedirectProvider,
+        provider: Arc<RedirectProvider>,
         refresh_token: &str,
         user_id: &str,
-    ) -> Result<SignedIn, ProviderError> {
+    ) -> Answer {
         // Keyed by provider too: two providers could hand out the same opaque string.
         let key = format!("{}\n{refresh_token}", provider.name());
-        let cell = {
+        let mut answer = {
             let mut recent = self.recent.lock().await;
             recent.retain(|_, (at, _)| at.elapsed() < REMEMBER);
-            recent
-                .entry(key.clone())
-                .or_insert_with(|| (Instant::now(), Shared::default()))
-                .1
-                .clone()
-        };
-        let answer = cell
-            .get_or_init(|| provider.refresh(refresh_token, user_id))
-            .await
-            .clone();
-        if matches!(answer, Err(ProviderError::Unavailable(_))) {
-            // Not an answer about the token: the next request may try again.
-            let mut recent = self.recent.lock().await;
-            if recent.get(&key).is_some_and(|(_, c)| Arc::ptr_eq(c, &cell)) {
-                recent.remove(&key);
+            match recent.get(&key) {
+                Some((_, answer)) => answer.clone(),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    recent.insert(key.clone(), (Instant::now(), rx.clone()));
+                    let recent = self.recent.clone();
+                    let (token, user) = (refresh_token.to_string(), user_id.to_string());
+                    // In a task of its own, so the refresh runs to its end and its answer is
+                    // kept even when the request that started it goes away: the provider may
+                    // have spent the token already.
+                    tokio::spawn(async move {
+                        let answer = provider.refresh(&token, &user).await;
+                        if matches!(answer, Err(ProviderError::Unavailable(_))) {
+                            // Not an answer about the token: the next request may try again.
+                            let mut recent = recent.lock().await;
+                            if recent
+                                .get(&key)
+                                .is_some_and(|(_, r)| r.same_channel(&tx.subscribe()))
+                            {
+                                recent.remove(&key);
+                            }
+                        }
+                        // Nobody may be waiting any more; the answer is kept for who comes.
+                        let _ = tx.send(Some(answer));
+                    });
+                    rx
+                }
             }
-        }
-        answer
+        };
+        let answer = match answer.wait_for(Option::is_some).await {
+            Ok(answer) => answer.clone(),
+            Err(_) => None,
+        };
+        answer.unwrap_or_else(|| {
+            Err(ProviderError::Unexpected(
+                "the refresh ended without an answer".into(),
+            ))
+        })
     }
 }

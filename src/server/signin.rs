@@ -79,7 +79,7 @@ pub async fn callback(
     if let Some(error) = &query.error {
         tracing::info!(
             provider = %name,
-            "the provider sent the user back with error={error:?} ({})",
+            "the provider sent the user back with error={error:?} ({:?})",
             query.error_description.as_deref().unwrap_or("no description")
         );
         return to_login(if error == "access_denied" {

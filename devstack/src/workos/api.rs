@@ -197,11 +197,13 @@ pub(crate) async fn authenticate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    // Every server call carries the API key as a Bearer token (the emulator has no public
+    // clients, which would send neither it nor a client secret).
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v));
-    if bearer.is_some_and(|key| key != emu.config.api_key) {
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer != Some(emu.config.api_key.as_str()) {
         return Err(ApiError {
             status: StatusCode::UNAUTHORIZED,
             body: json!({ "message": "Unauthorized" }),
@@ -374,6 +376,13 @@ pub(crate) async fn jwks(
     State(emu): State<Arc<Emulator>>,
     Path(client_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    if emu.data.lock().unwrap_or_else(|e| e.into_inner()).jwks_down {
+        return Err(ApiError::coded(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service Unavailable",
+        ));
+    }
     if client_id != emu.config.client_id {
         return Err(ApiError::coded(
             StatusCode::NOT_FOUND,
@@ -409,8 +418,11 @@ pub(crate) async fn logout(
     OriginalUri(uri): OriginalUri,
     Query(p): Query<LogoutParams>,
 ) -> Response {
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
-    data.logouts.push(uri.to_string());
+    emu.data
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .logouts
+        .push(uri.to_string());
     let Some(session_id) = p.session_id.filter(|s| !s.is_empty()) else {
         return error_page(
             NAME,
@@ -419,11 +431,6 @@ pub(crate) async fn logout(
             "session_id is required.",
         );
     };
-    // A session the emulator no longer knows (it restarted) has ended either way.
-    if let Some(session) = data.sessions.get_mut(&session_id) {
-        session.ended = true;
-    }
-    drop(data);
     let target = match p.return_to {
         Some(target) if emu.config.logout_uris.contains(&target) => target,
         Some(target) => {
@@ -442,6 +449,16 @@ pub(crate) async fn logout(
             }
         },
     };
+    // A session the emulator no longer knows (it restarted) has ended either way.
+    if let Some(session) = emu
+        .data
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .sessions
+        .get_mut(&session_id)
+    {
+        session.ended = true;
+    }
     found(&target)
 }
 

@@ -103,6 +103,20 @@ pub(crate) async fn revoke_user(
     StatusCode::NO_CONTENT
 }
 
+#[derive(Deserialize)]
+pub(crate) struct Outage {
+    jwks: bool,
+}
+
+/// Takes the JWKS endpoint down (503) or brings it back.
+pub(crate) async fn outage(
+    State(emu): State<Arc<Emulator>>,
+    Json(outage): Json<Outage>,
+) -> StatusCode {
+    emu.data.lock().unwrap_or_else(|e| e.into_inner()).jwks_down = outage.jwks;
+    StatusCode::NO_CONTENT
+}
+
 /// The logout requests seen, oldest first.
 pub(crate) async fn logouts(State(emu): State<Arc<Emulator>>) -> Json<Value> {
     let data = emu.data.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,7 +6,7 @@
 //!
 //! A person signs in on a one-field page (an email address; the same address is always the
 //! same user). Tests skip the page with `login_hint=<email>`, bend the next access token with
-//! `POST /dev/tamper`, rotate keys and end sessions through `/dev/…`.
+//! `POST /dev/tamper`, rotate keys, end sessions and take the JWKS down through `/dev/…`.
 
 mod api;
 mod dev;
@@ -139,6 +139,7 @@ impl Emulator {
             .route("/dev/keys/retire", post(dev::retire_keys))
             .route("/dev/users/revoke", post(dev::revoke_user))
             .route("/dev/logouts", get(dev::logouts))
+            .route("/dev/outage", post(dev::outage))
             .fallback(api::not_found)
             .with_state(self.clone())
     }

@@ -1,5 +1,5 @@
-//! What the emulator remembers: authorization codes (single use, bound to their callback and
-//! PKCE challenge), sessions, refresh tokens (single use: each refresh hands out the next),
+//! What the emulator remembers: authorization codes (single use, bound to their PKCE
+//! challenge; WorkOS' code exchange takes no redirect URI), sessions, refresh tokens (single use: each refresh hands out the next),
 //! and the changes a test asked for in the next access token.
 
 use std::collections::HashMap;
@@ -51,4 +51,6 @@ pub(crate) struct Data {
     pub tamper: Option<Tamper>,
     /// The logout requests, newest last (what tests check sign-out with).
     pub logouts: Vec<String>,
+    /// The JWKS answers 503 (an outage of WorkOS' key endpoint).
+    pub jwks_down: bool,
 }

@@ -50,10 +50,17 @@ impl SessionCookies {
             ProviderState::WorkOs {
                 access_token,
                 refresh_token,
-                ..
+                session_id,
             } => {
-                self.resolve_workos(cookies, providers, &stored, access_token, refresh_token)
-                    .await
+                self.resolve_workos(
+                    cookies,
+                    providers,
+                    &stored,
+                    access_token,
+                    refresh_token,
+                    session_id,
+                )
+                .await
             }
         };
         match outcome {
@@ -144,19 +151,28 @@ impl SessionCookies {
         stored: &Stored,
         access_token: &str,
         refresh_token: &str,
+        session_id: &str,
     ) -> Resolved {
         let Some(RedirectProvider::WorkOs(workos)) = providers.redirect(&stored.provider) else {
             return not_enabled(stored);
         };
         match workos.verify(access_token).await {
-            Ok(claims) if claims.sub == stored.user_id => return Resolved::Valid(stored.clone()),
+            Ok(claims) if claims.sub == stored.user_id && claims.sid == session_id => {
+                return Resolved::Valid(stored.clone());
+            }
             Ok(_) => {
                 tracing::warn!(
-                    "WorkOS access token names another user than its cookie; signing out"
+                    "WorkOS access token names another user or session than its cookie; signing out"
                 );
                 return Resolved::Over;
             }
             Err(JwtProblem::Expired) => {}
+            // Nothing is known about the token: refreshing would spend the refresh token on a
+            // session that may well be valid, and could not verify the new one either.
+            Err(JwtProblem::Keys(e)) => {
+                tracing::warn!("cannot verify a WorkOS access token: {e}");
+                return Resolved::Unknown;
+            }
             Err(e) => tracing::info!("WorkOS access token not accepted ({e}); refreshing"),
         }
         self.refresh(cookies, providers, stored, refresh_token)
@@ -172,11 +188,11 @@ impl SessionCookies {
         stored: &Stored,
         refresh_token: &str,
     ) -> Resolved {
-        let Some(provider) = providers.redirect(&stored.provider) else {
+        if providers.redirect(&stored.provider).is_none() {
             return not_enabled(stored);
-        };
+        }
         match providers
-            .refresh(provider, refresh_token, &stored.user_id)
+            .refresh(&stored.provider, refresh_token, &stored.user_id)
             .await
         {
             Ok(fresh) => {
@@ -194,6 +210,12 @@ impl SessionCookies {
             }
             Err(ProviderError::InvalidToken(why)) => {
                 tracing::warn!(provider = %stored.provider, "refreshed token rejected ({why}); signing out");
+                Resolved::Over
+            }
+            // An answer that asking again will not change: better a new sign-in than a
+            // session stuck on "unavailable" until it expires.
+            Err(ProviderError::Unexpected(why)) => {
+                tracing::warn!(provider = %stored.provider, "refresh failed ({why}); signing out");
                 Resolved::Over
             }
             Err(e) => {
