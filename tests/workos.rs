@@ -128,6 +128,20 @@ async fn signs_in_with_workos_ids_and_a_verified_access_token() {
     // The same address is the same user next time.
     let again = sign_in(&w, "ann@example.com").await;
     assert_eq!(again.user_id, signed_in.user_id);
+
+    // The whole session, sealed, fits in one cookie (browsers drop those over 4096 bytes).
+    let cookies = Cookies::default();
+    sessions().write_signed_in(&cookies, "workos", &signed_in);
+    let sealed = cookies.get("ia_session").expect("session cookie");
+    eprintln!(
+        "sealed WorkOS session cookie: {} bytes",
+        sealed.value().len()
+    );
+    assert!(
+        sealed.value().len() < 3000,
+        "{} bytes",
+        sealed.value().len()
+    );
 }
 
 #[tokio::test]
