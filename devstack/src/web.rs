@@ -163,3 +163,26 @@ pub(crate) fn answer_sign_in_form(
         None => page_again(),
     }
 }
+
+/// A token endpoint's body: JSON when the client says so and the provider takes it (`json`),
+/// else a form, as OAuth clients send it. Unknown parameters are ignored, as providers do.
+pub(crate) fn token_request<T: serde::de::DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    json: bool,
+) -> Result<T, String> {
+    let sent_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json && sent_json {
+        serde_json::from_slice(body).map_err(|e| e.to_string())
+    } else {
+        serde_urlencoded::from_bytes(body).map_err(|e| e.to_string())
+    }
+}
+
+/// PKCE as the emulated providers take it: none, or an S256 challenge (never `plain`).
+pub(crate) fn pkce_ok(challenge: Option<&str>, method: Option<&str>) -> bool {
+    matches!((challenge, method), (None, None) | (Some(_), Some("S256")))
+}

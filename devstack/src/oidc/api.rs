@@ -155,20 +155,14 @@ pub(crate) fn check_authorize(
     {
         return Err(back("invalid_scope", "The openid scope is required."));
     }
-    match (
+    if !crate::web::pkce_ok(
         p.code_challenge.as_deref(),
         p.code_challenge_method.as_deref(),
     ) {
-        (None, None) | (Some(_), Some("S256")) => {}
-        (Some(_), None | Some("plain")) => {
-            return Err(back(
-                "invalid_request",
-                "code_challenge_method must be S256.",
-            ));
-        }
-        _ => {
-            return Err(back("invalid_request", "Invalid PKCE parameters."));
-        }
+        return Err(back(
+            "invalid_request",
+            "code_challenge_method must be S256 with a code_challenge.",
+        ));
     }
     Ok(redirect_uri)
 }

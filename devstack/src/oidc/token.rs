@@ -24,7 +24,7 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct TokenRequest {
     grant_type: Option<String>,
     client_id: Option<String>,
@@ -81,44 +81,15 @@ fn unauthorized_client(flavor: Flavor) -> OAuthError {
     }
 }
 
-fn parse_token_request(
-    flavor: Flavor,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<TokenRequest, OAuthError> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if json && flavor == Flavor::Auth0 {
-        return serde_json::from_slice(body).map_err(|e| {
-            OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
-        });
-    }
-    let mut req = TokenRequest::default();
-    for (k, v) in form_urlencoded::parse(body) {
-        let v = Some(v.into_owned());
-        match &*k {
-            "grant_type" => req.grant_type = v,
-            "client_id" => req.client_id = v,
-            "client_secret" => req.client_secret = v,
-            "code" => req.code = v,
-            "redirect_uri" => req.redirect_uri = v,
-            "code_verifier" => req.code_verifier = v,
-            "refresh_token" => req.refresh_token = v,
-            _ => {}
-        }
-    }
-    Ok(req)
-}
-
 pub(crate) async fn token(
     State(emu): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, OAuthError> {
     let flavor = emu.config.flavor;
-    let req = parse_token_request(flavor, &headers, &body)?;
+    // Auth0 also takes JSON; the others, OAuth's form.
+    let req: TokenRequest = crate::web::token_request(&headers, &body, flavor == Flavor::Auth0)
+        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", e))?;
     authenticate_client(&emu, &headers, &req)?;
     let refused = |description: &str| {
         OAuthError::new(flavor.grant_error_status(), "invalid_grant", description)

@@ -96,16 +96,16 @@ pub(crate) fn check_authorize(
             "One of provider=authkit, connection_id or organization_id is required.",
         ));
     }
-    match (
+    if !crate::web::pkce_ok(
         p.code_challenge.as_deref(),
         p.code_challenge_method.as_deref(),
     ) {
-        (None, None) | (Some(_), Some("S256")) => Ok(redirect_uri),
-        _ => Err(back(
+        return Err(back(
             "invalid_request",
             "code_challenge_method must be S256 with a code_challenge.",
-        )),
+        ));
     }
+    Ok(redirect_uri)
 }
 
 pub(crate) async fn authorize(
@@ -155,7 +155,7 @@ pub(crate) fn issue_code(
     found(&with_query(redirect_uri, &params))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct AuthenticateRequest {
     grant_type: Option<String>,
     client_id: Option<String>,
@@ -163,33 +163,6 @@ struct AuthenticateRequest {
     code: Option<String>,
     code_verifier: Option<String>,
     refresh_token: Option<String>,
-}
-
-/// JSON, as WorkOS' SDKs send it, or a form, as generic OAuth clients do.
-fn parse_authenticate(headers: &HeaderMap, body: &Bytes) -> Result<AuthenticateRequest, ApiError> {
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !form {
-        return serde_json::from_slice(body).map_err(|e| {
-            ApiError::coded(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
-        });
-    }
-    let mut req = AuthenticateRequest::default();
-    for (k, v) in form_urlencoded::parse(body) {
-        let v = Some(v.into_owned());
-        match &*k {
-            "grant_type" => req.grant_type = v,
-            "client_id" => req.client_id = v,
-            "client_secret" => req.client_secret = v,
-            "code" => req.code = v,
-            "code_verifier" => req.code_verifier = v,
-            "refresh_token" => req.refresh_token = v,
-            _ => {}
-        }
-    }
-    Ok(req)
 }
 
 pub(crate) async fn authenticate(
@@ -209,7 +182,9 @@ pub(crate) async fn authenticate(
             body: json!({ "message": "Unauthorized" }),
         });
     }
-    let req = parse_authenticate(&headers, &body)?;
+    // JSON, as WorkOS' SDKs send it, or a form, as generic OAuth clients do.
+    let req: AuthenticateRequest = crate::web::token_request(&headers, &body, true)
+        .map_err(|e| ApiError::coded(StatusCode::BAD_REQUEST, "invalid_request", e))?;
     if req.client_id.as_deref() != Some(emu.config.client_id.as_str()) {
         return Err(ApiError::oauth("invalid_client", "Invalid client ID."));
     }
