@@ -1,11 +1,18 @@
 //! Sign in with a hosted provider, keep your todos in InsForge: a Leptos app rendered on the
-//! server and hydrated in the browser. `server` (the `ssr` feature) never reaches the browser.
+//! server and hydrated in the browser.
+//!
+//! Dependencies point one way: the leaves (`error`, `paths`) import nothing above them; the
+//! features (`auth`, `todos`, `theme`) keep their data types, server functions and components
+//! side by side; `app` puts the features' pages on routes and imports them all, and nothing
+//! imports it. `server` (the `ssr` feature: configuration, sessions, providers, InsForge) never
+//! reaches the browser, and never imports a component or a server function.
 
-pub mod api;
 pub mod app;
+pub mod auth;
 pub mod error;
-pub mod pages;
-pub mod todo;
+pub mod paths;
+pub mod theme;
+pub mod todos;
 
 #[cfg(feature = "ssr")]
 pub mod server;

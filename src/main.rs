@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use insforge_auth::app::{App, shell};
 use insforge_auth::server::config::{self, Env};
 use insforge_auth::server::migrate::{self, Migrator};
 use insforge_auth::server::state::{Services, WebConfig};
+use insforge_auth::server::web::{self, Pages};
+use leptos::prelude::IntoAny;
 
 #[derive(Parser)]
 #[command(
@@ -69,7 +72,11 @@ async fn run_serve() -> Result<(), String> {
     }
     let addr = leptos.site_addr;
     let services = Services::new(&web)?;
-    let app = insforge_auth::server::web::router(leptos, Arc::new(services));
+    let pages = Pages {
+        app: || App().into_any(),
+        shell: |options| shell(options).into_any(),
+    };
+    let app = web::router(leptos, Arc::new(services), pages);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;

@@ -11,6 +11,7 @@ use tower_cookies::Cookies;
 
 use super::session::{Auth, SIGNED_OUT_COOKIE};
 use super::state::AppState;
+use crate::paths::{HOME, MAGIC_LINK, SIGN_IN, SIGNED_OUT, provider_sign_in_url, sign_in_url};
 
 /// Server functions change state, so only this site's own pages may call them. SameSite=Lax
 /// already keeps the session cookie off other sites' posts; this also stops them from
@@ -66,7 +67,7 @@ pub async fn resolve_session(
     }
     // Link checkers and mail scanners probe links with HEAD; rendering the page would spend
     // the magic link before its owner clicks it.
-    if request.method() == Method::HEAD && path == "/authenticate" {
+    if request.method() == Method::HEAD && path == MAGIC_LINK {
         return axum::http::StatusCode::OK.into_response();
     }
     let services: &Arc<_> = &state.services;
@@ -81,24 +82,24 @@ pub async fn resolve_session(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
         match (&auth, path) {
-            (Auth::SignedOut, "/") if wants_page && cookies.get(SIGNED_OUT_COOKIE).is_some() => {
+            (Auth::SignedOut, HOME) if wants_page && cookies.get(SIGNED_OUT_COOKIE).is_some() => {
                 // Back from a provider's sign-out page.
-                return Redirect::to("/login?signed_out=1").into_response();
+                return Redirect::to(SIGNED_OUT).into_response();
             }
-            (Auth::SignedOut, "/") if wants_page => {
+            (Auth::SignedOut, HOME) if wants_page => {
                 let target = request
                     .uri()
                     .path_and_query()
                     .map(|p| p.as_str())
-                    .unwrap_or("/");
-                return Redirect::to(&crate::app::login_url(Some(target))).into_response();
+                    .unwrap_or(HOME);
+                return Redirect::to(&sign_in_url(Some(target))).into_response();
             }
-            (Auth::SignedIn(_), "/login") if wants_page => {
-                return Redirect::to("/").into_response();
+            (Auth::SignedIn(_), SIGN_IN) if wants_page => {
+                return Redirect::to(HOME).into_response();
             }
             // One provider that signs in on its own page: go straight there, unless this
             // visit is to show an error or that the user just signed out.
-            (Auth::SignedOut, "/login") if wants_page => {
+            (Auth::SignedOut, SIGN_IN) if wants_page => {
                 let query = request.uri().query().unwrap_or_default();
                 let showing = query
                     .split('&')
@@ -108,16 +109,15 @@ pub async fn resolve_session(
                     // Shown once.
                     services.sessions.forget_signed_out(&cookies);
                 }
-                if let Some(only) = services.providers.only_redirect()
+                if let Some(only) = services.providers.only_hosted()
                     && !showing
                     && !signed_out
                 {
-                    let next = query
-                        .split('&')
-                        .find_map(|p| p.strip_prefix("next="))
-                        .map(|n| format!("?next={n}"))
-                        .unwrap_or_default();
-                    return Redirect::to(&format!("/auth/login/{only}{next}")).into_response();
+                    let next = url::form_urlencoded::parse(query.as_bytes())
+                        .find(|(name, _)| name == "next")
+                        .map(|(_, next)| next.into_owned());
+                    return Redirect::to(&provider_sign_in_url(only, next.as_deref()))
+                        .into_response();
                 }
             }
             _ => {}

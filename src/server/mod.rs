@@ -1,20 +1,19 @@
-//! Server-only code: configuration, sessions, the provider and InsForge clients, token minting
-//! and the web server. Never compiled to wasm.
+//! Server-only code: configuration, sessions, the providers and the InsForge client, token
+//! minting and the web server. Never compiled to wasm, and never importing a component, a
+//! server function or `app`: the web server gets the app's shell and routes from `main`.
 
 pub mod config;
-pub mod fns;
+pub mod context;
+pub mod http;
 pub mod insforge;
 pub mod jwks;
 pub mod middleware;
 pub mod migrate;
-pub mod oidc;
-pub mod oidc_http;
+pub mod provider;
 pub mod providers;
-pub mod redirect;
+pub mod refresh;
 pub mod session;
-pub mod signin;
+pub mod sign_in;
 pub mod state;
-pub mod stytch;
 pub mod token;
 pub mod web;
-pub mod workos;

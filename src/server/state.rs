@@ -11,6 +11,7 @@ use super::insforge::{ClientOptions, InsForgeClient};
 use super::providers::{self, ProviderConfig, Providers};
 use super::session::SessionCookies;
 use super::token::TokenMinter;
+use crate::paths::{MAGIC_LINK, segment};
 
 const SITE_URL_EXPECTED: &str = "the address people open the app at, such as https://todos.example.com \
      (http://127.0.0.1:3000 locally); magic links lead back to it";
@@ -81,7 +82,7 @@ pub struct Services {
     /// Where a provider's sign-out page sends the browser back to: SITE_URL as the guides
     /// register it (no trailing slash).
     pub logout_return: String,
-    /// Where Stytch sends people back with their magic-link token.
+    /// Where an emailed sign-in link leads (with its token).
     pub callback_url: Url,
     /// `scheme://host[:port]` of SITE_URL: what a browser sends as `Origin` from our pages.
     pub site_origin: String,
@@ -93,7 +94,7 @@ impl Services {
     pub fn new(config: &WebConfig) -> Result<Self, String> {
         let callback_url = config
             .site_url
-            .join("authenticate")
+            .join(segment(MAGIC_LINK))
             .map_err(|e| format!("SITE_URL: {e}"))?;
         Ok(Services {
             minter: TokenMinter::new(&config.insforge.jwt_secret, config.insforge.token_ttl)

@@ -1,33 +1,42 @@
-//! The web server: Leptos pages and server functions behind the cookie and session layers.
+//! The web server: Leptos pages and server functions behind the cookie and session layers, and
+//! the sign-in routes of the providers that sign in on their own hosted page.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
+use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_cookies::CookieManagerLayer;
 
-use super::signin;
+use super::sign_in;
 use super::state::{AppState, Services};
-use crate::app::{App, shell};
-use axum::routing::get;
+use crate::paths::{HEALTH, PROVIDER_SIGN_IN_ROUTE};
 
-pub fn router(leptos_options: LeptosOptions, services: Arc<Services>) -> Router {
+/// The app's root component and its HTML shell (`app::App`, `app::shell`), handed in by `main`
+/// so that server code never imports the pages.
+pub struct Pages {
+    pub app: fn() -> AnyView,
+    pub shell: fn(LeptosOptions) -> AnyView,
+}
+
+pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pages) -> Router {
     let state = AppState {
         leptos_options,
         services,
     };
-    let routes = generate_route_list(App);
+    let routes = generate_route_list(pages.app);
     let context_state = state.clone();
     let mut router = Router::new()
         // For load balancers and container platforms: the process serves requests.
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/auth/login/{provider}", get(signin::start));
+        .route(HEALTH, get(|| async { "ok" }))
+        .route(PROVIDER_SIGN_IN_ROUTE, get(sign_in::start));
     // Each provider's callback at the path of its guide.
     for path in state.services.providers.callback_paths() {
-        router = router.route(&path, get(signin::callback));
+        router = router.route(&path, get(sign_in::callback));
     }
+    let shell = pages.shell;
     router
         .leptos_routes_with_context(
             &state,

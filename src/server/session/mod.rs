@@ -2,22 +2,21 @@
 //! holds the provider session. Nothing is stored server-side, so any replica serves any request.
 //!
 //! Every request resolves the cookie once (`middleware::resolve_session`) into an [`Auth`] that
-//! server functions and pages read. Stytch: a valid session JWT is verified locally (no call to
-//! Stytch); an expired one is refreshed with the session token and written back. OpenID
-//! Connect: the sealed cookie stands until the provider's tokens expire; then the refresh
-//! token asks the provider, and the new one is written back. WorkOS: its access token is
-//! verified locally, and refreshed the same way when it expires.
+//! server functions and pages read, asking the provider that signed the user in whether the
+//! session stands (each provider's `check`: local verification, and a refresh when its tokens
+//! expire, written back here).
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::OffsetDateTime;
 use tower_cookies::cookie::SameSite;
 use tower_cookies::{Cookie, Cookies, Key};
 
 mod resolve;
 
-use super::config::{ConfigError, Secret};
-use super::redirect::{PendingLogin, SignedIn};
-use super::stytch::StytchSession;
+use crate::paths::local_path;
+use crate::server::config::{ConfigError, Secret};
+use crate::server::provider::{SignInSecrets, SignedIn};
 
 pub const SESSION_COOKIE: &str = "ia_session";
 /// Where to go after signing in, kept between the sign-in form and the magic link.
@@ -27,9 +26,9 @@ pub const NEXT_COOKIE: &str = "ia_next";
 pub const SIGNED_OUT_COOKIE: &str = "ia_signed_out";
 /// A sign-in in progress at a provider: `ia_login.<state>`, one per attempt, so two tabs can
 /// sign in at once.
-const LOGIN_COOKIE_PREFIX: &str = "ia_login.";
+const SIGN_IN_COOKIE_PREFIX: &str = "ia_login.";
 /// How long a sign-in at a provider may take.
-const LOGIN_MINUTES: i64 = 15;
+const SIGN_IN_MINUTES: i64 = 15;
 
 /// Who is asking, as the session middleware found out.
 #[derive(Debug, Clone)]
@@ -47,33 +46,15 @@ pub struct SessionUser {
     pub email: Option<String>,
     /// The provider that signed the user in (its name in `AUTH_PROVIDERS`).
     pub provider: String,
-    pub state: ProviderState,
+    /// What that provider keeps to go on validating the session (its own format).
+    pub state: Value,
 }
 
-/// What each kind of provider needs to keep validating the session.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ProviderState {
-    /// Stytch's opaque session token (for refresh and revocation) and its session JWT.
-    Stytch { token: String, jwt: String },
-    /// An OpenID Connect provider's refresh token, if it gave one, and when the tokens it
-    /// issued expire (the next refresh is due then).
-    Oidc {
-        refresh: Option<String>,
-        fresh_until: i64,
-    },
-    /// WorkOS' access token (verified on each request), its single-use refresh token, and
-    /// the WorkOS session the logout URL ends.
-    #[serde(rename = "workos")]
-    WorkOs {
-        access_token: String,
-        refresh_token: String,
-        session_id: String,
-    },
-}
+/// The version of the cookie's payload this app writes; version 1 (Stytch only) reads as
+/// signed out.
+const VERSION: u8 = 2;
 
-/// The cookie's payload. `v` lets a later version read (or drop) old cookies; version 1
-/// (Stytch only) reads as signed out.
+/// The cookie's payload.
 #[derive(Clone, Serialize, Deserialize)]
 struct Stored {
     v: u8,
@@ -82,14 +63,15 @@ struct Stored {
     email: Option<String>,
     /// When the app's session ends (Unix seconds).
     exp: i64,
-    state: ProviderState,
+    state: Value,
 }
 
 /// A sign-in that left for a provider, sealed in its own cookie until the callback.
 #[derive(Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub provider: String,
-    pub login: PendingLogin,
+    #[serde(rename = "login")]
+    pub secrets: SignInSecrets,
     pub next: Option<String>,
 }
 
@@ -155,32 +137,17 @@ impl SessionCookies {
         cookies.remove(self.cookie(SIGNED_OUT_COOKIE, String::new()));
     }
 
-    /// Starts the session of a user Stytch signed in.
-    pub fn write_stytch(&self, cookies: &Cookies, session: &StytchSession) {
-        self.write(
-            cookies,
-            &Stored {
-                v: 2,
-                provider: "stytch".into(),
-                user_id: session.user_id.clone(),
-                email: session.email.clone(),
-                exp: session.expires_at.unix_timestamp(),
-                state: ProviderState::Stytch {
-                    token: session.session_token.clone(),
-                    jwt: session.session_jwt.clone(),
-                },
-            },
-        );
-    }
-
-    /// Starts the session of a user a redirect provider signed in; it lasts
-    /// `SESSION_DURATION_MINUTES`, refreshing the provider's tokens as they expire.
+    /// Starts the session of a user `provider` signed in. It lasts as long as the provider's
+    /// session where the provider says, else `SESSION_DURATION_MINUTES`, refreshing the
+    /// provider's tokens as they expire.
     pub fn write_signed_in(&self, cookies: &Cookies, provider: &str, session: &SignedIn) {
-        let exp = OffsetDateTime::now_utc().unix_timestamp() + i64::from(self.session_minutes) * 60;
+        let exp = session.expires_at.unwrap_or_else(|| {
+            OffsetDateTime::now_utc().unix_timestamp() + i64::from(self.session_minutes) * 60
+        });
         self.write(
             cookies,
             &Stored {
-                v: 2,
+                v: VERSION,
                 provider: provider.to_string(),
                 user_id: session.user_id.clone(),
                 email: session.email.clone(),
@@ -221,7 +188,7 @@ impl SessionCookies {
         let jar = cookies.private(&self.key);
         let next = jar.get(NEXT_COOKIE)?.value().to_string();
         jar.remove(self.cookie(NEXT_COOKIE, String::new()));
-        crate::app::local_path(&next).map(str::to_string)
+        local_path(&next).map(str::to_string)
     }
 
     /// Keeps a sign-in that is leaving for a provider, sealed, under its `state`.
@@ -231,17 +198,17 @@ impl SessionCookies {
             return;
         };
         let mut cookie = self.cookie(
-            format!("{LOGIN_COOKIE_PREFIX}{}", pending.login.state),
+            format!("{SIGN_IN_COOKIE_PREFIX}{}", pending.secrets.state),
             value,
         );
-        cookie.set_max_age(time::Duration::minutes(LOGIN_MINUTES));
+        cookie.set_max_age(time::Duration::minutes(SIGN_IN_MINUTES));
         cookies.private(&self.key).add(cookie);
     }
 
     /// The sign-in that sent the browser away with this `state`, forgotten as it is read: a
     /// callback works once.
     pub fn take_sign_in(&self, cookies: &Cookies, state: &str) -> Option<PendingSignIn> {
-        let name = format!("{LOGIN_COOKIE_PREFIX}{state}");
+        let name = format!("{SIGN_IN_COOKIE_PREFIX}{state}");
         let jar = cookies.private(&self.key);
         let value = jar.get(&name)?.value().to_string();
         jar.remove(self.cookie(name, String::new()));
@@ -254,6 +221,6 @@ impl SessionCookies {
         let cookie = cookies.private(&self.key).get(SESSION_COOKIE)?;
         serde_json::from_str::<Stored>(cookie.value())
             .ok()
-            .filter(|s| s.v == 2)
+            .filter(|s| s.v == VERSION)
     }
 }

@@ -1,10 +1,15 @@
-//! A todo as the app sees it, and the rules a title must follow. The same rules are enforced by
-//! the database (`migrations/0002_todos.sql`); checking them here too gives the user an
-//! immediate, specific message instead of a round trip.
+//! The todos: a todo as the app sees it and the rules a title must follow (here), their server
+//! functions (`api`) and the page (`page`, `row`). The title rules are enforced by the database
+//! too (`migrations/0002_todos.sql`); checking them here first gives the user an immediate,
+//! specific message instead of a round trip.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+pub mod api;
+pub mod page;
+pub mod row;
 
 /// The most characters a title may have once trimmed (the database's check says the same).
 pub const TITLE_MAX_CHARS: usize = 500;

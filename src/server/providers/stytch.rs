@@ -1,5 +1,6 @@
-//! Stytch's Consumer API, the four calls the app makes (send a magic link, authenticate it,
-//! authenticate a session, revoke it), and local verification of Stytch's session JWTs.
+//! Stytch: sign-in by emailed magic link. Its settings, the four calls of its Consumer API the
+//! app makes (send a magic link, authenticate it, authenticate a session, revoke it), local
+//! verification of its session JWTs on each request, and sign-out by revocation.
 //!
 //! Written over reqwest rather than with the official `stytch` crate (11.x), because that crate
 //! brings a second `jsonwebtoken` major version with another crypto backend, builds its HTTP
@@ -11,15 +12,19 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
-use super::jwks::JwksCache;
-pub use super::jwks::JwtProblem;
+use crate::server::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
+use crate::server::jwks::JwksCache;
+pub use crate::server::jwks::JwtProblem;
+use crate::server::provider::{Check, Provider, ProviderError, SignedIn, read_state, write_state};
+
+/// Its name in `AUTH_PROVIDERS`.
+pub const NAME: &str = "stytch";
 
 const PROJECT_EXPECTED: &str =
     "your Stytch project id from the dashboard's API keys page, such as project-test-…";
@@ -104,11 +109,32 @@ pub struct StytchSession {
     pub expires_at: OffsetDateTime,
 }
 
+impl StytchSession {
+    fn signed_in(self) -> Result<SignedIn, ProviderError> {
+        Ok(SignedIn {
+            state: write_state(&StytchState {
+                token: self.session_token,
+                jwt: self.session_jwt,
+            })?,
+            user_id: self.user_id,
+            email: self.email,
+            expires_at: Some(self.expires_at.unix_timestamp()),
+        })
+    }
+}
+
+/// What the session cookie keeps: Stytch's opaque session token (for refresh and
+/// revocation) and its session JWT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StytchState {
+    pub token: String,
+    pub jwt: String,
+}
+
 /// What a valid session JWT says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSession {
     pub user_id: String,
-    pub session_id: String,
 }
 
 #[derive(Deserialize)]
@@ -163,13 +189,6 @@ impl SessionBody {
 #[derive(Deserialize)]
 struct Claims {
     sub: String,
-    #[serde(rename = "https://stytch.com/session")]
-    session: SessionClaim,
-}
-
-#[derive(Deserialize)]
-struct SessionClaim {
-    id: String,
 }
 
 #[derive(Clone)]
@@ -184,7 +203,7 @@ pub struct StytchClient {
 
 impl StytchClient {
     pub fn new(config: &StytchConfig) -> Result<Self, StytchError> {
-        let http = super::providers::http_client()
+        let http = crate::server::http::client()
             .map_err(|e| StytchError::Unexpected(format!("HTTP client: {e}")))?;
         let join = |path: &str| {
             config
@@ -268,7 +287,6 @@ impl StytchClient {
         let claims: Claims = self.jwks.verify(jwt, &self.validation).await?;
         Ok(VerifiedSession {
             user_id: claims.sub,
-            session_id: claims.session.id,
         })
     }
 
@@ -286,10 +304,6 @@ impl StytchClient {
             ),
             ..self
         }
-    }
-
-    pub fn project_id(&self) -> &str {
-        &self.project_id
     }
 
     async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, StytchError> {
@@ -332,5 +346,116 @@ impl StytchClient {
                 message: error.error_message,
             },
         })
+    }
+}
+
+impl From<StytchError> for ProviderError {
+    fn from(e: StytchError) -> Self {
+        match e {
+            StytchError::InvalidEmail => ProviderError::InvalidEmail,
+            StytchError::LinkNotFound => ProviderError::LinkUnknown,
+            StytchError::LinkUsedOrExpired => ProviderError::LinkUsed,
+            StytchError::SessionNotFound => ProviderError::Refused(e.to_string()),
+            StytchError::Unavailable(_) => ProviderError::Unavailable(e.to_string()),
+            StytchError::Rejected { .. } => ProviderError::Misconfigured(format!(
+                "{e} (check STYTCH_PROJECT_ID, STYTCH_SECRET and the redirect URLs in Stytch's dashboard)"
+            )),
+            StytchError::Unexpected(_) => ProviderError::Unexpected(e.to_string()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for StytchClient {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn label(&self) -> &str {
+        "Email"
+    }
+
+    fn callback_url(&self) -> Option<&Url> {
+        None
+    }
+
+    async fn send_link(
+        &self,
+        email: &str,
+        landing: &Url,
+        minutes: u32,
+    ) -> Result<(), ProviderError> {
+        Ok(self.send_magic_link(email, landing, minutes).await?)
+    }
+
+    async fn redeem_link(
+        &self,
+        token: &str,
+        session_minutes: u32,
+    ) -> Result<SignedIn, ProviderError> {
+        self.authenticate_magic_link(token, session_minutes)
+            .await?
+            .signed_in()
+    }
+
+    /// A valid session JWT is verified locally (no call to Stytch); an expired one, or one
+    /// that cannot be verified locally, asks Stytch, which answers with a fresh one.
+    async fn check(self: Arc<Self>, user_id: &str, state: &Value) -> Check {
+        let Some(StytchState { token, jwt }) = read_state(NAME, state) else {
+            return Check::Over;
+        };
+        match self.verify_session_jwt(&jwt).await {
+            Ok(verified) if verified.user_id == user_id => return Check::Valid,
+            Ok(_) => {
+                tracing::warn!("session JWT names another user than its cookie; signing out");
+                return Check::Over;
+            }
+            Err(JwtProblem::Keys(e)) => {
+                tracing::warn!("cannot verify a session locally ({e}); asking Stytch");
+            }
+            Err(JwtProblem::Expired) => {}
+            Err(JwtProblem::Invalid(why)) => {
+                tracing::info!("session JWT rejected ({why}); asking Stytch about the session");
+            }
+        }
+        match self.authenticate_session(&token).await {
+            Ok(fresh) if fresh.user_id == user_id => {
+                if let Err(JwtProblem::Invalid(why)) =
+                    self.verify_session_jwt(&fresh.session_jwt).await
+                {
+                    // Not a user's problem but the app's: every request will call Stytch.
+                    tracing::error!(
+                        "a session JWT fresh from Stytch does not verify ({why}); \
+                         check STYTCH_PROJECT_ID and STYTCH_API_URL (a custom domain's issuer)"
+                    );
+                }
+                match fresh.signed_in() {
+                    Ok(fresh) => Check::Renewed(fresh),
+                    Err(e) => Check::from_refresh(NAME, Err(e)),
+                }
+            }
+            Ok(_) => {
+                tracing::warn!("Stytch returned another user for a session; signing out");
+                Check::Over
+            }
+            Err(StytchError::SessionNotFound) => {
+                tracing::info!("Stytch session ended (revoked or expired); signing out");
+                Check::Over
+            }
+            Err(e) => {
+                tracing::warn!("cannot refresh a Stytch session: {e}");
+                Check::Unknown
+            }
+        }
+    }
+
+    async fn sign_out(&self, state: &Value, _return_to: &str) -> Option<Url> {
+        if let Some(StytchState { token, .. }) = read_state::<StytchState>(NAME, state)
+            && let Err(e) = self.revoke_session(&token).await
+        {
+            // The cookie goes regardless: this browser is signed out either way.
+            tracing::warn!("signing out: Stytch did not revoke the session: {e}");
+        }
+        None
     }
 }

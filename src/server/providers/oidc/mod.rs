@@ -17,45 +17,26 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RefreshToken,
     RequestTokenError, Scope, TokenResponse,
 };
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::RwLock;
 use url::Url;
 
-use super::config::Secret;
-use super::jwks::{JwksCache, JwksError};
-use super::oidc_http::{HttpError, OidcHttp};
-use super::redirect::{PendingLogin, ProviderError, SignedIn};
-use super::session::ProviderState;
+use crate::server::http::{HttpError, OidcHttp};
+use crate::server::jwks::{JwksCache, JwksError};
+use crate::server::provider::{
+    Check, Provider, ProviderError, SignInSecrets, SignedIn, read_state, write_state,
+};
+use crate::server::refresh::RefreshGate;
+
+mod flavors;
+
+pub use flavors::{IssuerForm, OidcConfig, OidcFlavor, Quirks, SignOut};
 
 /// Tolerated clock difference with the provider on the ID token's `exp`.
 const LEEWAY: Duration = Duration::from_secs(30);
 /// Assumed when a token response has no `expires_in`.
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
-
-/// The providers whose quirks matter here; any other issuer is `Generic`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OidcFlavor {
-    Auth0,
-    Kinde,
-    Clerk,
-    Generic,
-}
-
-#[derive(Debug, Clone)]
-pub struct OidcConfig {
-    /// The provider's name in `AUTH_PROVIDERS`, the session and the sign-in URL.
-    pub name: String,
-    /// What the sign-in page calls it.
-    pub label: String,
-    pub flavor: OidcFlavor,
-    /// Exactly as the provider writes `iss` (Auth0 with a trailing slash, Kinde without).
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: Secret,
-    /// Besides `openid`, which is always asked for.
-    pub scopes: Vec<String>,
-    /// The callback's path on this site (each provider's guide names one).
-    pub callback_path: String,
-}
 
 /// A verified sign-in (or refresh).
 #[derive(Debug, Clone)]
@@ -67,16 +48,25 @@ pub struct OidcSession {
     pub fresh_until: i64,
 }
 
-impl From<OidcSession> for SignedIn {
-    fn from(s: OidcSession) -> Self {
-        SignedIn {
-            user_id: s.user_id,
-            email: s.email,
-            state: ProviderState::Oidc {
-                refresh: s.refresh_token,
-                fresh_until: s.fresh_until,
-            },
-        }
+/// What the session cookie keeps: the refresh token, if the provider gave one, and when the
+/// tokens it issued expire (the next refresh is due then).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcState {
+    pub refresh: Option<String>,
+    pub fresh_until: i64,
+}
+
+impl OidcSession {
+    pub fn signed_in(self) -> Result<SignedIn, ProviderError> {
+        Ok(SignedIn {
+            state: write_state(&OidcState {
+                refresh: self.refresh_token,
+                fresh_until: self.fresh_until,
+            })?,
+            user_id: self.user_id,
+            email: self.email,
+            expires_at: None,
+        })
     }
 }
 
@@ -102,6 +92,7 @@ pub struct OidcProvider {
     jwks_cooldown: Option<Duration>,
     redirect: RedirectUrl,
     discovered: RwLock<Option<Arc<Discovered>>>,
+    refreshes: RefreshGate,
 }
 
 impl OidcProvider {
@@ -115,6 +106,7 @@ impl OidcProvider {
             http: OidcHttp::new(http),
             jwks_cooldown: None,
             discovered: RwLock::new(None),
+            refreshes: RefreshGate::default(),
         })
     }
 
@@ -180,7 +172,7 @@ impl OidcProvider {
     }
 
     /// Where to send the browser to sign in, and what to remember until it comes back.
-    pub async fn begin(&self) -> Result<(Url, PendingLogin), ProviderError> {
+    pub async fn begin(&self) -> Result<(Url, SignInSecrets), ProviderError> {
         let found = self.discover().await?;
         let client = self.client(&found);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -197,7 +189,7 @@ impl OidcProvider {
         let (url, state, nonce) = request.url();
         Ok((
             url,
-            PendingLogin {
+            SignInSecrets {
                 state: state.secret().clone(),
                 nonce: Some(nonce.secret().clone()),
                 pkce_verifier: verifier.secret().clone(),
@@ -209,7 +201,7 @@ impl OidcProvider {
     pub async fn finish(
         &self,
         code: &str,
-        pending: &PendingLogin,
+        pending: &SignInSecrets,
     ) -> Result<OidcSession, ProviderError> {
         let found = self.discover().await?;
         let client = self.client(&found);
@@ -325,8 +317,7 @@ impl OidcProvider {
             keys,
         )
         .set_time_fn(|| chrono::Utc::now() - LEEWAY);
-        if self.config.flavor == OidcFlavor::Kinde {
-            // Kinde lists the requested API audiences beside the client in ID tokens;
+        if self.config.flavor.quirks().other_audiences {
             // `openidconnect` still requires `azp` to name this client when there are several.
             verifier = verifier.set_other_audience_verifier_fn(|_| true);
         }
@@ -373,9 +364,11 @@ impl OidcProvider {
                 .clone()
         });
         let issuer = self.config.issuer.trim_end_matches('/');
-        let (url, params): (String, Vec<(&str, &str)>) = match (self.config.flavor, end_session) {
-            // Kinde's logout takes `redirect`, not OIDC's parameter.
-            (OidcFlavor::Kinde, _) => (format!("{issuer}/logout"), vec![("redirect", return_to)]),
+        let style = self.config.flavor.quirks().sign_out;
+        let (url, params): (String, Vec<(&str, &str)>) = match (style, end_session) {
+            (SignOut::KindeLogout, _) => {
+                (format!("{issuer}/logout"), vec![("redirect", return_to)])
+            }
             (_, Some(endpoint)) => (
                 endpoint.url().to_string(),
                 vec![
@@ -384,14 +377,14 @@ impl OidcProvider {
                 ],
             ),
             // Auth0 tenants without RP-initiated logout: its older endpoint.
-            (OidcFlavor::Auth0, None) => (
+            (SignOut::DiscoveredOrAuth0V2, None) => (
                 format!("{issuer}/v2/logout"),
                 vec![
                     ("returnTo", return_to),
                     ("client_id", &self.config.client_id),
                 ],
             ),
-            (OidcFlavor::Clerk | OidcFlavor::Generic, None) => return None,
+            (SignOut::Discovered, None) => return None,
         };
         let mut url = Url::parse(&url).ok()?;
         url.query_pairs_mut().extend_pairs(params);
@@ -433,5 +426,56 @@ fn token_error(
         RequestTokenError::Request(e) => ProviderError::Unavailable(e.to_string()),
         RequestTokenError::Parse(e, _) => ProviderError::Unexpected(format!("token response: {e}")),
         RequestTokenError::Other(e) => ProviderError::Unexpected(e),
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for OidcProvider {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn label(&self) -> &str {
+        &self.config.label
+    }
+
+    fn callback_url(&self) -> Option<&Url> {
+        Some(self.redirect.url())
+    }
+
+    async fn begin(&self) -> Result<(Url, SignInSecrets), ProviderError> {
+        OidcProvider::begin(self).await
+    }
+
+    async fn finish(&self, code: &str, secrets: &SignInSecrets) -> Result<SignedIn, ProviderError> {
+        OidcProvider::finish(self, code, secrets).await?.signed_in()
+    }
+
+    /// The sealed cookie is the proof of sign-in until the provider's tokens expire; then the
+    /// refresh token asks the provider whether the session still stands (once for all
+    /// concurrent requests with it). Without one, the session lasts as the app's own.
+    async fn check(self: Arc<Self>, user_id: &str, state: &Value) -> Check {
+        let Some(state) = read_state::<OidcState>(self.name(), state) else {
+            return Check::Over;
+        };
+        let Some(refresh) = state.refresh else {
+            return Check::Valid;
+        };
+        if state.fresh_until > time::OffsetDateTime::now_utc().unix_timestamp() {
+            return Check::Valid;
+        }
+        let this = self.clone();
+        let (token, user) = (refresh.clone(), user_id.to_string());
+        let answer = self
+            .refreshes
+            .refresh(&refresh, async move {
+                this.refresh(&token, &user).await?.signed_in()
+            })
+            .await;
+        Check::from_refresh(self.name(), answer)
+    }
+
+    async fn sign_out(&self, _state: &Value, return_to: &str) -> Option<Url> {
+        self.logout_url(return_to).await
     }
 }

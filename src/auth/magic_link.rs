@@ -4,12 +4,12 @@
 
 use leptos::prelude::*;
 
-use super::query_param;
-use crate::api::finish_sign_in;
+use super::api::finish_sign_in;
 use crate::error::AppError;
+use crate::paths::{HOME, SIGN_IN, query_param};
 
 #[component]
-pub fn AuthenticatePage() -> impl IntoView {
+pub fn MagicLinkPage() -> impl IntoView {
     let token = query_param("token");
     let kind = query_param("stytch_token_type");
     // Blocking and serialized into the page: the browser never repeats the exchange, so a
@@ -34,7 +34,7 @@ pub fn AuthenticatePage() -> impl IntoView {
                             view! {
                                 <h1>"You're signed in"</h1>
                                 <p>
-                                    <a class="button" href="/">
+                                    <a class="button" href=HOME>
                                         "Continue to your todos"
                                     </a>
                                 </p>
@@ -48,7 +48,7 @@ pub fn AuthenticatePage() -> impl IntoView {
                                     {e.to_string()}
                                 </p>
                                 <p>
-                                    <a class="button" href="/login">
+                                    <a class="button" href=SIGN_IN>
                                         "Back to sign-in"
                                     </a>
                                 </p>

@@ -1,10 +1,21 @@
-//! `openidconnect`'s HTTP calls, made with the app's own reqwest client (its timeouts, no
-//! redirects), instead of the reqwest 0.12 copy the crate would otherwise bring along.
+//! How the app talks to every provider over HTTP, `openidconnect`'s calls included.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
+
+/// The client for every provider: short timeouts (a page waits on these calls), and no
+/// redirects (an answer that redirects is not the API's).
+pub fn client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("insforge-auth/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -16,6 +27,8 @@ pub enum HttpError {
     Status(u16),
 }
 
+/// `openidconnect`'s HTTP calls, made with the app's own client (its timeouts, no redirects),
+/// instead of the reqwest 0.12 copy the crate would otherwise bring along.
 #[derive(Clone)]
 pub struct OidcHttp(reqwest::Client);
 

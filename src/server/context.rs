@@ -1,6 +1,8 @@
-//! What every server function does first (find the user and the services) and how server-side
-//! errors become the UI's `AppError`, logged here with the detail the user does not see.
+//! What every server function starts from (the services, the cookies, the user), and how it
+//! ends when it was a plain form post. Server functions live with their features
+//! (`auth::api`, `todos::api`, `theme`); this is the server side they share.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -8,11 +10,10 @@ use axum::http::header;
 use leptos::prelude::*;
 use tower_cookies::Cookies;
 
-use super::insforge::InsForgeError;
 use super::session::{Auth, SessionUser};
 use super::state::{AppState, Services};
-use super::stytch::StytchError;
 use crate::error::AppError;
+use crate::paths::{HOME, sign_in_url};
 
 pub fn services() -> Result<Arc<Services>, AppError> {
     use_context::<AppState>()
@@ -63,54 +64,6 @@ pub async fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
     Ok((services, token))
 }
 
-pub fn from_insforge(action: &str, e: InsForgeError) -> AppError {
-    match e {
-        InsForgeError::Unavailable(_) => {
-            tracing::warn!("{action}: {e}");
-            AppError::BackendUnavailable
-        }
-        InsForgeError::NotFound(_) => AppError::TodoNotFound,
-        // The title rules are checked before the call; the database's check is the backstop.
-        InsForgeError::InvalidInput(_) => {
-            tracing::warn!("{action}: {e}");
-            AppError::TitleRequired
-        }
-        InsForgeError::Unauthorized(_) | InsForgeError::Forbidden(_) => {
-            tracing::error!(
-                "{action}: {e} (does INSFORGE_JWT_SECRET match the project, and are the migrations applied?)"
-            );
-            AppError::Internal
-        }
-        InsForgeError::Conflict(_) | InsForgeError::Unexpected(_) => {
-            tracing::error!("{action}: {e}");
-            AppError::Internal
-        }
-    }
-}
-
-pub fn from_stytch(action: &str, e: StytchError) -> AppError {
-    match e {
-        StytchError::InvalidEmail => AppError::EmailInvalid,
-        StytchError::LinkNotFound => AppError::LinkUnknown,
-        StytchError::LinkUsedOrExpired => AppError::LinkUsed,
-        StytchError::SessionNotFound => AppError::SignedOut,
-        StytchError::Unavailable(_) => {
-            tracing::warn!("{action}: {e}");
-            AppError::ProviderUnavailable
-        }
-        StytchError::Rejected { .. } => {
-            tracing::error!(
-                "{action}: {e} (check STYTCH_PROJECT_ID, STYTCH_SECRET and the redirect URLs in Stytch's dashboard)"
-            );
-            AppError::ProviderMisconfigured
-        }
-        StytchError::Unexpected(_) => {
-            tracing::error!("{action}: {e}");
-            AppError::Internal
-        }
-    }
-}
-
 /// A plain form post (no JavaScript) navigates: after it, send the browser to `to`. Calls
 /// from the hydrated app are left alone; they update the page in place.
 pub fn form_redirect(to: &str) {
@@ -124,4 +77,21 @@ pub fn form_redirect(to: &str) {
     if plain_form {
         leptos_axum::redirect(to);
     }
+}
+
+/// Runs a server function's work; a plain form post then ends on the page that shows its
+/// outcome: `ok_to` (given the result), the page `err_to` names for an error, or the sign-in
+/// page for a signed-out user.
+pub async fn respond<T>(
+    work: impl Future<Output = Result<T, AppError>>,
+    ok_to: impl FnOnce(&T) -> String,
+    err_to: impl FnOnce(&AppError) -> String,
+) -> Result<T, AppError> {
+    let result = work.await;
+    match &result {
+        Ok(value) => form_redirect(&ok_to(value)),
+        Err(AppError::SignedOut) => form_redirect(&sign_in_url(Some(HOME))),
+        Err(e) => form_redirect(&err_to(e)),
+    }
+    result
 }

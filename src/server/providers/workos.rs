@@ -1,6 +1,7 @@
-//! WorkOS AuthKit (User Management API): the hosted sign-in with state and PKCE, the code and
-//! refresh-token grants of `/user_management/authenticate`, local verification of the access
-//! token against `/sso/jwks/{client_id}`, and the session's logout URL.
+//! WorkOS AuthKit (User Management API): its settings, the hosted sign-in with state and PKCE,
+//! the code and refresh-token grants of `/user_management/authenticate`, local verification of
+//! the access token against `/sso/jwks/{client_id}` on each request, and the session's logout
+//! URL.
 //!
 //! Written over reqwest rather than with the official `workos` crate (3.5), because that crate
 //! brings reqwest 0.12 beside our 0.13 and pins `jsonwebtoken` 10.3 with another crypto
@@ -13,14 +14,19 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, Validation};
 use openidconnect::{CsrfToken, PkceCodeChallenge};
 use reqwest::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
-use super::jwks::{JwksCache, JwtProblem};
-use super::redirect::{PendingLogin, ProviderError, SignedIn};
-use super::session::ProviderState;
+use crate::server::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
+use crate::server::jwks::{JwksCache, JwtProblem};
+use crate::server::provider::{
+    Check, Provider, ProviderError, SignInSecrets, SignedIn, read_state, write_state,
+};
+use crate::server::refresh::RefreshGate;
+
+/// Its name in `AUTH_PROVIDERS`.
+pub const NAME: &str = "workos";
 
 const CLIENT_ID_EXPECTED: &str =
     "your WorkOS client id from the dashboard's API keys page, such as client_01…";
@@ -83,6 +89,15 @@ impl WorkOsConfig {
     }
 }
 
+/// What the session cookie keeps: the access token (verified on each request), its
+/// single-use refresh token, and the WorkOS session the logout URL ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOsState {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub session_id: String,
+}
+
 /// What a valid access token says.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AccessClaims {
@@ -123,6 +138,7 @@ pub struct WorkOsClient {
     redirect: Url,
     jwks: Arc<JwksCache>,
     validation: Validation,
+    refreshes: RefreshGate,
 }
 
 impl WorkOsClient {
@@ -153,6 +169,7 @@ impl WorkOsClient {
             api_key: config.api_key.clone(),
             redirect,
             validation,
+            refreshes: RefreshGate::default(),
         })
     }
 
@@ -177,7 +194,7 @@ impl WorkOsClient {
     }
 
     /// AuthKit's sign-in page for a fresh state and PKCE challenge.
-    pub fn begin(&self) -> (Url, PendingLogin) {
+    pub fn begin(&self) -> (Url, SignInSecrets) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state = CsrfToken::new_random().secret().clone();
         let mut url = self.base.clone();
@@ -190,7 +207,7 @@ impl WorkOsClient {
             .append_pair("state", &state)
             .append_pair("code_challenge", challenge.as_str())
             .append_pair("code_challenge_method", "S256");
-        let pending = PendingLogin {
+        let pending = SignInSecrets {
             state,
             nonce: None,
             pkce_verifier: verifier.secret().clone(),
@@ -202,7 +219,7 @@ impl WorkOsClient {
     pub async fn authenticate_code(
         &self,
         code: &str,
-        pending: &PendingLogin,
+        pending: &SignInSecrets,
     ) -> Result<SignedIn, ProviderError> {
         let body = json!({
             "grant_type": "authorization_code",
@@ -262,11 +279,12 @@ impl WorkOsClient {
         Ok(SignedIn {
             user_id: answer.user.id,
             email: answer.user.email,
-            state: ProviderState::WorkOs {
+            state: write_state(&WorkOsState {
                 access_token: answer.access_token,
                 refresh_token: answer.refresh_token,
                 session_id: claims.sid,
-            },
+            })?,
+            expires_at: None,
         })
     }
 
@@ -352,5 +370,70 @@ impl WorkOsClient {
             }
             _ => ProviderError::Unexpected(detail),
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for WorkOsClient {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn label(&self) -> &str {
+        "WorkOS"
+    }
+
+    fn callback_url(&self) -> Option<&Url> {
+        Some(&self.redirect)
+    }
+
+    async fn begin(&self) -> Result<(Url, SignInSecrets), ProviderError> {
+        Ok(WorkOsClient::begin(self))
+    }
+
+    async fn finish(&self, code: &str, secrets: &SignInSecrets) -> Result<SignedIn, ProviderError> {
+        self.authenticate_code(code, secrets).await
+    }
+
+    /// The access token is verified locally on each request (no call to WorkOS); once it
+    /// expires, or stops verifying (a retired key), the refresh token asks WorkOS, once for all
+    /// concurrent requests with it.
+    async fn check(self: Arc<Self>, user_id: &str, state: &Value) -> Check {
+        let Some(state) = read_state::<WorkOsState>(NAME, state) else {
+            return Check::Over;
+        };
+        match self.verify(&state.access_token).await {
+            Ok(claims) if claims.sub == user_id && claims.sid == state.session_id => {
+                return Check::Valid;
+            }
+            Ok(_) => {
+                tracing::warn!(
+                    "WorkOS access token names another user or session than its cookie; signing out"
+                );
+                return Check::Over;
+            }
+            Err(JwtProblem::Expired) => {}
+            // Nothing is known about the token: refreshing would spend the refresh token on a
+            // session that may well be valid, and could not verify the new one either.
+            Err(JwtProblem::Keys(e)) => {
+                tracing::warn!("cannot verify a WorkOS access token: {e}");
+                return Check::Unknown;
+            }
+            Err(e) => tracing::info!("WorkOS access token not accepted ({e}); refreshing"),
+        }
+        let this = self.clone();
+        let (token, user) = (state.refresh_token.clone(), user_id.to_string());
+        let answer = self
+            .refreshes
+            .refresh(&state.refresh_token, async move {
+                this.refresh(&token, &user).await
+            })
+            .await;
+        Check::from_refresh(NAME, answer)
+    }
+
+    async fn sign_out(&self, state: &Value, return_to: &str) -> Option<Url> {
+        let state = read_state::<WorkOsState>(NAME, state)?;
+        Some(self.logout_url(&state.session_id, return_to))
     }
 }

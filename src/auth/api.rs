@@ -1,0 +1,107 @@
+//! The sign-in page's server functions. Their URLs are fixed (`/api/<name>`), so a form
+//! rendered by one release still posts to the next. Without JavaScript they are plain form
+//! posts, answered with a redirect to the page that shows the outcome.
+
+use leptos::prelude::*;
+
+use super::{SignInOption, User};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    paths::{HOME, SIGNED_OUT, local_path, sent_url, sign_in_error_url},
+    server::context::{auth, cookies, respond, services},
+    server::session::Auth,
+};
+
+#[server(endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<Vec<SignInOption>, AppError> {
+    Ok(services()?.providers.options())
+}
+
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    match auth().await? {
+        Auth::SignedIn(user) => Ok(Some(User { email: user.email })),
+        Auth::SignedOut => Ok(None),
+        Auth::Unavailable => Err(AppError::ProviderUnavailable),
+    }
+}
+
+/// Emails a sign-in link. Returns the address it went to.
+#[server(endpoint = "start_sign_in")]
+pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String, AppError> {
+    let next = next.filter(|n| local_path(n).is_some());
+    let work = async {
+        let email = super::check_email(&email)?;
+        let services = services()?;
+        let provider = services
+            .providers
+            .by_email()
+            .ok_or(AppError::SignInFailed)?;
+        provider
+            .send_link(&email, &services.callback_url, services.link_minutes)
+            .await
+            .map_err(|e| e.to_user(provider.name(), "sending a sign-in link"))?;
+        if let Some(next) = &next {
+            services.sessions.set_next(&cookies().await?, next);
+        }
+        Ok(email)
+    };
+    respond(
+        work,
+        |sent_to| sent_url(sent_to),
+        |e| sign_in_error_url(e, Some(&email), next.as_deref()),
+    )
+    .await
+}
+
+/// The emailed link's landing: exchanges its token for a session, sets the session cookie and
+/// sends the browser on (to where it was going before signing in, or the todos).
+#[server(endpoint = "finish_sign_in")]
+pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
+    let services = services()?;
+    let provider = services.providers.by_email().ok_or(AppError::LinkUnknown)?;
+    let session = provider
+        .redeem_link(&token, services.session_minutes)
+        .await
+        .map_err(|e| e.to_user(provider.name(), "redeeming a sign-in link"))?;
+    let cookies = cookies().await?;
+    services
+        .sessions
+        .write_signed_in(&cookies, provider.name(), &session);
+    let next = services
+        .sessions
+        .take_next(&cookies)
+        .unwrap_or_else(|| HOME.into());
+    tracing::info!(provider = provider.name(), user = %session.user_id, "signed in");
+    leptos_axum::redirect(&next);
+    Ok(())
+}
+
+/// Ends the session: at the provider where it has a way to (Stytch revokes it; others have a
+/// sign-out page the browser goes through), and in this browser.
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let services = services()?;
+    let through = match auth().await? {
+        Auth::SignedIn(user) => {
+            services
+                .providers
+                .sign_out(&user.provider, &user.state, &services.logout_return)
+                .await
+        }
+        Auth::SignedOut | Auth::Unavailable => None,
+    };
+    let cookies = cookies().await?;
+    services.sessions.clear(&cookies);
+    match through {
+        Some(url) => {
+            // The provider's sign-out page returns to the site's root: the root then says
+            // "signed out" instead of sending the browser straight back.
+            services.sessions.mark_signed_out(&cookies);
+            leptos_axum::redirect(url.as_str());
+        }
+        None => leptos_axum::redirect(SIGNED_OUT),
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Every path of the site, and the URLs that carry a form's outcome back to its page. The one
+//! owner of these strings: routes, redirects and links all take them from here.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// The signed-in user's todos.
+pub const HOME: &str = "/";
+/// The sign-in page.
+pub const SIGN_IN: &str = "/login";
+/// The sign-in page saying that the user has signed out.
+pub const SIGNED_OUT: &str = "/login?signed_out=1";
+/// Where Stytch's magic links land (the path of Stytch's guide).
+pub const MAGIC_LINK: &str = "/authenticate";
+/// Starts a sign-in at a provider's hosted page (axum's pattern).
+pub const PROVIDER_SIGN_IN_ROUTE: &str = "/auth/login/{provider}";
+/// For load balancers and container platforms.
+pub const HEALTH: &str = "/healthz";
+
+/// A path as a route segment (`/login` → `login`).
+pub const fn segment(path: &'static str) -> &'static str {
+    path.split_at(1).1
+}
+
+/// `path` if it is a path on this site (`/…` but not `//…` or `/\…`, which browsers treat as
+/// another host): the only places a sign-in may return to.
+pub fn local_path(path: &str) -> Option<&str> {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(|c| c.is_control());
+    ok.then_some(path)
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `?next=…` for a local path other than the home page, or nothing.
+fn next_query(next: Option<&str>) -> String {
+    match next.and_then(local_path).filter(|n| *n != HOME) {
+        Some(next) => format!("?next={}", encode(next)),
+        None => String::new(),
+    }
+}
+
+/// The sign-in page, returning to `next` afterwards.
+pub fn sign_in_url(next: Option<&str>) -> String {
+    format!("{SIGN_IN}{}", next_query(next))
+}
+
+/// Off to a provider's hosted sign-in page, returning to `next` afterwards.
+pub fn provider_sign_in_url(provider: &str, next: Option<&str>) -> String {
+    let route = PROVIDER_SIGN_IN_ROUTE.trim_end_matches("{provider}");
+    format!("{route}{provider}{}", next_query(next))
+}
+
+/// The sign-in page after a magic link was sent to `email`.
+pub fn sent_url(email: &str) -> String {
+    format!("{SIGN_IN}?sent={}", encode(email))
+}
+
+/// The sign-in page showing `error`, keeping what the user typed and where they were going.
+pub fn sign_in_error_url(error: &AppError, email: Option<&str>, next: Option<&str>) -> String {
+    let mut url = format!("{SIGN_IN}?error={}", error.code());
+    if let Some(email) = email {
+        url.push_str(&format!("&email={}", encode(email)));
+    }
+    if let Some(next) = next.and_then(local_path) {
+        url.push_str(&format!("&next={}", encode(next)));
+    }
+    url
+}
+
+/// The todo page with one todo in edit mode.
+pub fn edit_url(id: Uuid) -> String {
+    format!("{HOME}?edit={id}")
+}
+
+/// The todo page showing an error (and what the user typed, so nothing is lost).
+pub fn todos_url(error: Option<&AppError>, editing: Option<Uuid>, title: Option<&str>) -> String {
+    let mut params = Vec::new();
+    if let Some(id) = editing {
+        params.push(format!("edit={id}"));
+    }
+    if let Some(e) = error {
+        params.push(format!("error={}", e.code()));
+    }
+    if let Some(title) = title {
+        params.push(format!("title={}", encode(title)));
+    }
+    if params.is_empty() {
+        HOME.into()
+    } else {
+        format!("{HOME}?{}", params.join("&"))
+    }
+}
+
+/// A query parameter of the current URL, on the server and in the browser alike.
+pub fn query_param(name: &'static str) -> Memo<Option<String>> {
+    let query = use_query_map();
+    Memo::new(move |_| query.with(|q| q.get(name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_return_targets() {
+        assert_eq!(local_path("/"), Some("/"));
+        assert_eq!(local_path("/?edit=1"), Some("/?edit=1"));
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil",
+            "/\nx",
+            "",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(sign_in_url(Some("//evil.example")), "/login");
+        assert_eq!(sign_in_url(Some("/?edit=1")), "/login?next=%2F%3Fedit%3D1");
+        assert_eq!(
+            provider_sign_in_url("auth0", Some("/?edit=1")),
+            "/auth/login/auth0?next=%2F%3Fedit%3D1"
+        );
+        assert_eq!(provider_sign_in_url("kinde", None), "/auth/login/kinde");
+        assert_eq!(segment(SIGN_IN), "login");
+    }
+
+    #[test]
+    fn error_urls_keep_the_input() {
+        assert_eq!(
+            todos_url(Some(&AppError::TitleTooLong), None, Some("a b&c")),
+            "/?error=title_too_long&title=a%20b%26c"
+        );
+        assert_eq!(
+            sign_in_error_url(&AppError::EmailInvalid, Some("a b"), Some("/x")),
+            "/login?error=email_invalid&email=a%20b&next=%2Fx"
+        );
+        assert_eq!(
+            sign_in_error_url(&AppError::SignInFailed, None, None),
+            "/login?error=sign_in_failed"
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! One refresh for all the requests that carry the same single-use refresh token.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, watch};
+
+use super::provider::{ProviderError, SignedIn};
+
+type Answer = Result<SignedIn, ProviderError>;
+
+/// Each refresh by the token it spent: when it started, and its answer once there is one.
+type Recent = HashMap<String, (Instant, watch::Receiver<Option<Answer>>)>;
+
+/// Refreshes sessions, remembering each refresh for a minute by the token it spent. Concurrent
+/// requests that carry the same (single-use) refresh token share one refresh and its answer,
+/// so none of them is signed out by the provider refusing a token another request just spent.
+/// Only a holder of the sealed cookie can present that token, and such a holder is that
+/// session anyway, so handing them the answer again within the minute gives nothing away.
+///
+/// One per provider, and this replica's requests only: with several replicas, a user's
+/// concurrent requests should reach the same one. And a refresh whose answer never arrives (a
+/// timeout after the provider spent the token) cannot be told from one that never reached it:
+/// the next request tries again, and if the token was spent, that session ends.
+#[derive(Default)]
+pub struct RefreshGate {
+    recent: Arc<Mutex<Recent>>,
+}
+
+const REMEMBER: Duration = Duration::from_secs(60);
+
+impl RefreshGate {
+    /// `refresh`'s answer, or the answer of the refresh already made with `token`; `refresh`
+    /// runs only when there is none.
+    pub async fn refresh(
+        &self,
+        token: &str,
+        refresh: impl Future<Output = Answer> + Send + 'static,
+    ) -> Answer {
+        let mut answer = {
+            let mut recent = self.recent.lock().await;
+            recent.retain(|_, (at, _)| at.elapsed() < REMEMBER);
+            match recent.get(token) {
+                Some((_, answer)) => answer.clone(),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    recent.insert(token.to_string(), (Instant::now(), rx.clone()));
+                    let recent = self.recent.clone();
+                    let key = token.to_string();
+                    // In a task of its own, so the refresh runs to its end and its answer is
+                    // kept even when the request that started it goes away: the provider may
+                    // have spent the token already.
+                    tokio::spawn(async move {
+                        let answer = refresh.await;
+                        if matches!(answer, Err(ProviderError::Unavailable(_))) {
+                            // Not an answer about the token: the next request may try again.
+                            let mut recent = recent.lock().await;
+                            if recent
+                                .get(&key)
+                                .is_some_and(|(_, r)| r.same_channel(&tx.subscribe()))
+                            {
+                                recent.remove(&key);
+                            }
+                        }
+                        // Nobody may be waiting any more; the answer is kept for who comes.
+                        let _ = tx.send(Some(answer));
+                    });
+                    rx
+                }
+            }
+        };
+        let answer = match answer.wait_for(Option::is_some).await {
+            Ok(answer) => answer.clone(),
+            Err(_) => None,
+        };
+        answer.unwrap_or_else(|| {
+            Err(ProviderError::Unexpected(
+                "the refresh ended without an answer".into(),
+            ))
+        })
+    }
+}

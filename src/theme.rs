@@ -1,0 +1,119 @@
+//! Light, dark or the system's scheme, kept in a cookie so the server renders the right one
+//! from the first byte. Which button is current is pure CSS (`html[data-theme]`), so the markup
+//! is the same on server and client.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+pub const THEME_COOKIE: &str = "theme";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+    System,
+}
+
+impl Theme {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "light" => Some(Theme::Light),
+            "dark" => Some(Theme::Dark),
+            "system" => Some(Theme::System),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::System => "system",
+        }
+    }
+}
+
+/// The theme cookie of the request being rendered (server side only; the `<html>` element is
+/// outside what hydrates, so the browser never renders it again).
+pub fn request_theme() -> Theme {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get_all(axum::http::header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(';'))
+                    .find_map(|c| {
+                        let (name, value) = c.trim().split_once('=')?;
+                        (name == THEME_COOKIE).then_some(value)
+                    })
+                    .and_then(Theme::parse)
+            })
+            .unwrap_or(Theme::System)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Theme::System
+    }
+}
+
+/// Remembers the colour scheme in a cookie, so the server renders the page in it (no flash).
+#[server(endpoint = "set_theme")]
+pub async fn set_theme(theme: String, back: Option<String>) -> Result<(), AppError> {
+    use crate::paths::{HOME, local_path};
+    use crate::server::context::{cookies, form_redirect};
+    let theme = Theme::parse(&theme).unwrap_or(Theme::System);
+    let mut cookie = tower_cookies::Cookie::new(THEME_COOKIE, theme.as_str());
+    cookie.set_path("/");
+    cookie.set_same_site(tower_cookies::cookie::SameSite::Lax);
+    cookie.set_max_age(time::Duration::days(365));
+    cookies().await?.add(cookie);
+    // Without JavaScript, back to the page the form was on (not the Referer, which browsers
+    // may withhold).
+    form_redirect(back.as_deref().and_then(local_path).unwrap_or(HOME));
+    Ok(())
+}
+
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let action = ServerAction::<SetTheme>::new();
+    let location = leptos_router::hooks::use_location();
+    let here = move || {
+        let search = location.search.get();
+        let query = if search.is_empty() {
+            String::new()
+        } else {
+            format!("?{search}")
+        };
+        format!("{}{query}", location.pathname.get())
+    };
+    let choice = move |theme: Theme, label: &'static str| {
+        // Applied at once in the browser; the server only has to remember it.
+        let apply = move |_| {
+            if let Some(root) = document().document_element() {
+                let _ = root.set_attribute("data-theme", theme.as_str());
+            }
+        };
+        view! {
+            <ActionForm action on:submit=apply>
+                <input type="hidden" name="theme" value=theme.as_str() />
+                <input type="hidden" name="back" value=here />
+                <button type="submit" class=format!("theme-{}", theme.as_str()) title=label>
+                    {label}
+                </button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <div class="theme-toggle" role="group" aria-label="Colour scheme">
+            {choice(Theme::Light, "Light")}
+            {choice(Theme::Dark, "Dark")}
+            {choice(Theme::System, "System")}
+        </div>
+    }
+}
