@@ -14,6 +14,9 @@ scripts/setup.sh
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
+say "no import cycles among modules (src, devstack/src)"
+python3 scripts/check-cycles.py src devstack/src
+
 say "cargo clippy (server: ssr)"
 cargo clippy --workspace --all-targets --features ssr --locked -- -D warnings
 

@@ -110,7 +110,7 @@ pub struct StytchSession {
 }
 
 impl StytchSession {
-    fn signed_in(self) -> Result<SignedIn, ProviderError> {
+    pub fn signed_in(self) -> Result<SignedIn, ProviderError> {
         Ok(SignedIn {
             state: write_state(&StytchState {
                 token: self.session_token,

@@ -1,8 +1,6 @@
 //! The `migrate` code against InsForge's migrations API on fresh projects.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use devstack::testing;
 use insforge_auth::server::config::{self, Secret};
 use insforge_auth::server::migrate::{self, MigrateError, Migrator};

@@ -1,19 +1,17 @@
 //! The InsForge client's behaviour: the todo operations, how failures are reported, and which
 //! requests it retries.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::common::*;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::any;
-use common::*;
 use insforge_auth::server::config;
 use insforge_auth::server::insforge::{ClientOptions, InsForgeClient, InsForgeError};
-use insforge_auth::todo::TodoPatch;
+use insforge_auth::todos::TodoPatch;
 
 #[tokio::test]
 async fn create_list_update_toggle_delete() {

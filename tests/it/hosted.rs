@@ -1,7 +1,6 @@
 //! Shared by the tests of the providers with a hosted sign-in page (OpenID Connect, WorkOS):
 //! an HTTP client that shows redirects instead of following them, the emulators' development
 //! endpoints, and session cookies to resolve as requests would.
-#![allow(dead_code)]
 
 use insforge_auth::server::config::Secret;
 use insforge_auth::server::session::SessionCookies;

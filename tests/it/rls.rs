@@ -1,11 +1,9 @@
 //! Row-level security through the real path: app client → InsForge stand-in → PostgreSQL with
 //! the project's policy. Each user sees and changes only their own rows; anon sees nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use insforge_auth::server::insforge::InsForgeError;
-use insforge_auth::todo::TodoPatch;
+use insforge_auth::todos::TodoPatch;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,11 +1,9 @@
 //! Bad input gets a clear 4xx and changes nothing; hostile input cannot reach the SQL; any text
 //! a user types comes back byte-for-byte.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use insforge_auth::server::insforge::InsForgeError;
-use insforge_auth::todo::TodoPatch;
+use insforge_auth::todos::TodoPatch;
 use serde_json::json;
 
 async fn count_rows(token: &str) -> usize {

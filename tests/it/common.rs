@@ -1,7 +1,6 @@
 //! Shared by the integration tests: the process-wide local stack with the project's migrations
 //! applied (through the real `migrate` code and InsForge's migrations API), and helpers to act
 //! as a user.
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::sync::OnceLock;

@@ -1,22 +1,20 @@
 //! The OpenID Connect client against the emulator's Auth0, Kinde, Clerk and plain flavours,
 //! over real HTTP: sign-in, every rejection a callback must make, key rotation and refresh.
 
-mod hosted;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use devstack::oidc::{Config, Emulator, Flavor};
 use insforge_auth::server::config::Secret;
-use insforge_auth::server::oidc::{OidcConfig, OidcFlavor, OidcProvider};
-use insforge_auth::server::providers::{Provider, Providers};
-use insforge_auth::server::redirect::{PendingLogin, ProviderError, RedirectProvider};
+use insforge_auth::server::provider::{ProviderError, SignInSecrets};
+use insforge_auth::server::providers::Providers;
+use insforge_auth::server::providers::oidc::{OidcConfig, OidcFlavor, OidcProvider};
 use insforge_auth::server::session::Auth;
 use serde_json::{Value, json};
 use tower_cookies::Cookies;
 use url::Url;
 
-use hosted::{copy, http, param, sessions};
+use crate::hosted::{copy, http, param, sessions};
 
 const SITE: &str = "http://127.0.0.1:3000";
 
@@ -89,7 +87,7 @@ async fn follow(url: &str) -> Url {
 
 /// Starts a sign-in and lets the emulator sign `email` in (as its page would): the pending
 /// sign-in and the code the callback receives.
-async fn authorize(p: &OidcProvider, email: &str) -> (PendingLogin, String) {
+async fn authorize(p: &OidcProvider, email: &str) -> (SignInSecrets, String) {
     let (url, pending) = p.begin().await.expect("begin");
     for needed in ["state", "nonce", "code_challenge"] {
         assert!(param(&url, needed).is_some(), "{needed} in {url}");
@@ -109,7 +107,7 @@ async fn authorize(p: &OidcProvider, email: &str) -> (PendingLogin, String) {
 
 /// Calls one of the emulator's development endpoints.
 async fn dev(f: &Fixture, path: &str, body: Value) -> reqwest::StatusCode {
-    hosted::dev(f.emulator.url(), path, body).await
+    crate::hosted::dev(f.emulator.url(), path, body).await
 }
 
 async fn tamper(f: &Fixture, changes: Value) {
@@ -303,12 +301,15 @@ async fn expired_tokens_are_refreshed_once_for_concurrent_requests_and_revocatio
     let p = provider(&f);
     let (pending, code) = authorize(&p, "gus@example.com").await;
     let session = p.finish(&code, &pending).await.expect("sign-in");
-    let providers = Providers::with(vec![Provider::Redirect(Arc::new(RedirectProvider::Oidc(
-        p,
-    )))]);
+    let p = Arc::new(p);
+    let providers = Providers::with(vec![p.clone()]);
     let sessions = sessions();
     let cookies = Cookies::default();
-    sessions.write_signed_in(&cookies, "auth0", &session.clone().into());
+    sessions.write_signed_in(
+        &cookies,
+        "auth0",
+        &session.clone().signed_in().expect("state"),
+    );
 
     // Two requests at once with the same cookie, so the same single-use refresh token.
     let (a, b) = (copy(&cookies), copy(&cookies));
@@ -330,9 +331,6 @@ async fn expired_tokens_are_refreshed_once_for_concurrent_requests_and_revocatio
     );
 
     // The old refresh token is spent at the provider: refreshing with it again is refused.
-    let Some(RedirectProvider::Oidc(p)) = providers.redirect("auth0") else {
-        panic!("no auth0 provider");
-    };
     let spent = p
         .refresh(
             session.refresh_token.as_deref().expect("rt"),
@@ -361,12 +359,15 @@ async fn fresh_tokens_need_no_call_to_the_provider() {
     let p = provider(&f);
     let (pending, code) = authorize(&p, "hal@example.com").await;
     let session = p.finish(&code, &pending).await.expect("sign-in");
-    let providers = Providers::with(vec![Provider::Redirect(Arc::new(RedirectProvider::Oidc(
-        p,
-    )))]);
+    let p = Arc::new(p);
+    let providers = Providers::with(vec![p.clone()]);
     let sessions = sessions();
     let cookies = Cookies::default();
-    sessions.write_signed_in(&cookies, "kinde", &session.clone().into());
+    sessions.write_signed_in(
+        &cookies,
+        "kinde",
+        &session.clone().signed_in().expect("state"),
+    );
     // Revoked at the provider, yet accepted until the tokens expire: no call was made.
     let revoked = dev(&f, "users/revoke", json!({ "sub": session.user_id })).await;
     assert_eq!(revoked, 204);

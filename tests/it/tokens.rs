@@ -1,13 +1,11 @@
 //! Every kind of bad credential gets the status and body real InsForge gives it
 //! (`backend/src/api/middlewares/auth.ts`, `infra/security/token.manager.ts`).
 
-mod common;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use common::*;
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 

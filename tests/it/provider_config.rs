@@ -2,7 +2,7 @@
 //! the server at start with a message naming the variable.
 
 use insforge_auth::server::config::ConfigError;
-use insforge_auth::server::oidc::OidcFlavor;
+use insforge_auth::server::providers::oidc::OidcFlavor;
 use insforge_auth::server::providers::{ProviderConfig, configs};
 
 type Vars = Vec<(&'static str, &'static str)>;

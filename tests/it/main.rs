@@ -1,0 +1,16 @@
+//! The integration tests, one binary: each module tests one part of the app over real HTTP
+//! against the local stack (PostgreSQL with RLS, the InsForge stand-in, the provider
+//! emulators), which the tests start themselves.
+
+mod common;
+mod hosted;
+
+mod client;
+mod input;
+mod migrations;
+mod oidc;
+mod provider_config;
+mod rls;
+mod stytch;
+mod tokens;
+mod workos;
