@@ -172,6 +172,30 @@ pub fn insforge_url(src: &impl Source) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
+/// A service's base URL from `name` (`default` when unset), https unless it is this machine:
+/// `exposes` (a secret) travels in its requests.
+pub(crate) fn service_url(
+    src: &impl Source,
+    name: &'static str,
+    default: &str,
+    expected: &'static str,
+    exposes: &str,
+) -> Result<Url, ConfigError> {
+    let raw = src
+        .get(name)
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string());
+    let url = parse_url(name, raw.trim(), expected)?;
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(ConfigError::Invalid {
+            name,
+            problem: format!("plain http to another machine would expose {exposes}"),
+            expected,
+        });
+    }
+    Ok(url)
+}
+
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",

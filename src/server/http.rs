@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 
 /// The client for every provider: short timeouts (a page waits on these calls), and no
 /// redirects (an answer that redirects is not the API's).
@@ -25,6 +27,68 @@ pub enum HttpError {
     /// not as whatever its error page would parse into.
     #[error("status {0}")]
     Status(u16),
+}
+
+/// A provider API's 4xx answer, for the caller to read its error body.
+pub struct Refusal {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    /// The provider's id for the request (`X-Request-ID`), for its support.
+    pub request_id: Option<String>,
+}
+
+impl Refusal {
+    /// The body as text, cut short: for a log line when it is not the expected JSON.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body)
+            .chars()
+            .take(200)
+            .collect()
+    }
+}
+
+/// Why a provider API call has no answer to read.
+#[derive(Debug)]
+pub enum CallError {
+    /// Unreachable, or a 5xx or 429: the provider cannot answer now.
+    Unavailable(String),
+    /// A success whose body is not what was expected.
+    Unexpected(String),
+}
+
+/// Sends `request` to a provider's JSON API (`path` names it in messages): the parsed body of
+/// a success, or the refusal of a 4xx.
+pub async fn call_json<T: DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    path: &str,
+) -> Result<Result<T, Refusal>, CallError> {
+    let unavailable = |e: reqwest::Error| CallError::Unavailable(e.without_url().to_string());
+    let response = request.send().await.map_err(unavailable)?;
+    let status = response.status();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = response.bytes().await.map_err(unavailable)?;
+    if status.is_success() {
+        return serde_json::from_slice(&body)
+            .map(Ok)
+            .map_err(|e| CallError::Unexpected(format!("{path}: {e}")));
+    }
+    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        let id = request_id
+            .map(|id| format!(" (request {id})"))
+            .unwrap_or_default();
+        return Err(CallError::Unavailable(format!(
+            "{path}: status {status}{id}"
+        )));
+    }
+    Ok(Err(Refusal {
+        status,
+        body: body.to_vec(),
+        request_id,
+    }))
 }
 
 /// `openidconnect`'s HTTP calls, made with the app's own client (its timeouts, no redirects),

@@ -65,10 +65,6 @@ impl TokenMinter {
         })
     }
 
-    pub fn lifetime(&self) -> Duration {
-        self.lifetime
-    }
-
     /// A token for the provider's user id `sub`, unchanged, as text.
     pub fn mint(&self, sub: &str, email: Option<&str>) -> Result<String, TokenError> {
         if sub.is_empty() {

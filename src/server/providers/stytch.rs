@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Validation};
-use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::server::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
+use crate::server::config::{ConfigError, Secret, Source, required, service_url};
+use crate::server::http::{CallError, call_json};
 use crate::server::jwks::JwksCache;
 pub use crate::server::jwks::JwtProblem;
 use crate::server::provider::{Check, Provider, ProviderError, SignedIn, read_state, write_state};
@@ -56,18 +56,13 @@ impl StytchConfig {
         } else {
             "https://test.stytch.com/"
         };
-        let raw = src
-            .get("STYTCH_API_URL")
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| default.to_string());
-        let api_url = parse_url("STYTCH_API_URL", raw.trim(), API_URL_EXPECTED)?;
-        if api_url.scheme() == "http" && !is_loopback(&api_url) {
-            return Err(ConfigError::Invalid {
-                name: "STYTCH_API_URL",
-                problem: "plain http to another machine would expose the project secret".into(),
-                expected: API_URL_EXPECTED,
-            });
-        }
+        let api_url = service_url(
+            src,
+            "STYTCH_API_URL",
+            default,
+            API_URL_EXPECTED,
+            "the project secret",
+        )?;
         Ok(StytchConfig {
             api_url,
             project_id,
@@ -311,29 +306,20 @@ impl StytchClient {
             .base
             .join(path)
             .map_err(|e| StytchError::Unexpected(format!("{path}: {e}")))?;
-        let response = self
+        let request = self
             .http
             .post(url)
             .basic_auth(&self.project_id, Some(self.secret.expose()))
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| StytchError::Unavailable(e.without_url().to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| StytchError::Unavailable(e.without_url().to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| StytchError::Unexpected(format!("{path}: {e}")));
-        }
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(StytchError::Unavailable(format!("{path}: status {status}")));
-        }
-        let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
+            .json(body);
+        let refusal = match call_json(request, path).await {
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(refusal)) => refusal,
+            Err(CallError::Unavailable(e)) => return Err(StytchError::Unavailable(e)),
+            Err(CallError::Unexpected(e)) => return Err(StytchError::Unexpected(e)),
+        };
+        let error: ErrorBody = serde_json::from_slice(&refusal.body).unwrap_or(ErrorBody {
             error_type: String::new(),
-            error_message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+            error_message: refusal.text(),
         });
         Err(match error.error_type.as_str() {
             "invalid_email" => StytchError::InvalidEmail,
@@ -341,7 +327,7 @@ impl StytchClient {
             "unable_to_auth_magic_link" => StytchError::LinkUsedOrExpired,
             "session_not_found" => StytchError::SessionNotFound,
             _ => StytchError::Rejected {
-                status: status.as_u16(),
+                status: refusal.status.as_u16(),
                 error_type: error.error_type,
                 message: error.error_message,
             },

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::server::config::{ConfigError, Secret, Source, is_loopback, parse_url, required};
+use crate::server::config::{ConfigError, Secret, Source, required, service_url};
+use crate::server::http::{CallError, call_json};
 use crate::server::jwks::{JwksCache, JwtProblem};
 use crate::server::provider::{
     Check, Provider, ProviderError, SignInSecrets, SignedIn, read_state, write_state,
@@ -64,23 +65,13 @@ impl WorkOsConfig {
                 expected: API_KEY_EXPECTED,
             });
         }
-        let raw = src
-            .get("WORKOS_API_URL")
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| "https://api.workos.com/".into());
-        let mut api_url = parse_url("WORKOS_API_URL", raw.trim(), API_URL_EXPECTED)?;
-        if api_url.scheme() == "http" && !is_loopback(&api_url) {
-            return Err(ConfigError::Invalid {
-                name: "WORKOS_API_URL",
-                problem: "plain http to another machine would expose the API key".into(),
-                expected: API_URL_EXPECTED,
-            });
-        }
-        if !api_url.path().ends_with('/') {
-            // So that joining paths keeps a base path instead of replacing its last segment.
-            let path = format!("{}/", api_url.path());
-            api_url.set_path(&path);
-        }
+        let api_url = service_url(
+            src,
+            "WORKOS_API_URL",
+            "https://api.workos.com/",
+            API_URL_EXPECTED,
+            "the API key",
+        )?;
         Ok(WorkOsConfig {
             api_url,
             client_id,
@@ -313,42 +304,31 @@ impl WorkOsClient {
             .base
             .join(path)
             .map_err(|e| ProviderError::Unexpected(format!("{path}: {e}")))?;
-        let response = self
+        let request = self
             .http
             .post(url)
             .bearer_auth(self.api_key.expose())
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
-        let status = response.status();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
+            .json(body);
+        let refusal = match call_json(request, path).await {
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(refusal)) => refusal,
+            Err(CallError::Unavailable(e)) => return Err(ProviderError::Unavailable(e)),
+            Err(CallError::Unexpected(e)) => return Err(ProviderError::Unexpected(e)),
+        };
+        let status = refusal.status;
+        let request_id = refusal
+            .request_id
+            .as_ref()
             .map(|id| format!(" (request {id})"))
             .unwrap_or_default();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| ProviderError::Unexpected(format!("{path}: {e}")));
-        }
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(ProviderError::Unavailable(format!(
-                "{path}: status {status}{request_id}"
-            )));
-        }
-        let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        let error: ErrorBody = serde_json::from_slice(&refusal.body).unwrap_or_default();
         let kind = error.error.or(error.code).unwrap_or_default();
         let detail = format!(
             "{status} {kind}: {}{request_id}",
             error
                 .error_description
                 .or(error.message)
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect())
+                .unwrap_or_else(|| refusal.text())
         );
         Err(match kind.as_str() {
             "invalid_grant" => ProviderError::Refused(detail),

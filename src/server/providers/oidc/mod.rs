@@ -8,14 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
-    CoreIdTokenVerifier, CoreJsonWebKeySet, CoreTokenResponse,
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreTokenResponse,
 };
 use openidconnect::{
-    AccessTokenHash, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RefreshToken,
-    RequestTokenError, Scope, TokenResponse,
+    AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,18 +22,18 @@ use tokio::sync::RwLock;
 use url::Url;
 
 use crate::server::http::{HttpError, OidcHttp};
-use crate::server::jwks::{JwksCache, JwksError};
+use crate::server::jwks::JwksCache;
 use crate::server::provider::{
     Check, Provider, ProviderError, SignInSecrets, SignedIn, read_state, write_state,
 };
 use crate::server::refresh::RefreshGate;
 
 mod flavors;
+mod sign_out;
+mod verify;
 
 pub use flavors::{IssuerForm, OidcConfig, OidcFlavor, Quirks, SignOut};
 
-/// Tolerated clock difference with the provider on the ID token's `exp`.
-const LEEWAY: Duration = Duration::from_secs(30);
 /// Assumed when a token response has no `expires_in`.
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -218,9 +217,14 @@ impl OidcProvider {
         let nonce = Nonce::new(pending.nonce.clone().ok_or_else(|| {
             ProviderError::InvalidToken("the sign-in was started without a nonce".into())
         })?);
-        let claims = self
-            .verify(&found, id_token, Some(&nonce), Some(&response))
-            .await?;
+        let claims = verify::verify(
+            &self.config,
+            &found.jwks,
+            id_token,
+            Some(&nonce),
+            Some(&response),
+        )
+        .await?;
         Ok(OidcSession {
             user_id: claims.subject().to_string(),
             email: claims.email().map(|e| e.to_string()),
@@ -247,7 +251,9 @@ impl OidcProvider {
             .map_err(token_error)?;
         let email = match response.id_token() {
             Some(id_token) => {
-                let claims = self.verify(&found, id_token, None, Some(&response)).await?;
+                let claims =
+                    verify::verify(&self.config, &found.jwks, id_token, None, Some(&response))
+                        .await?;
                 if claims.subject().as_str() != user_id {
                     return Err(ProviderError::InvalidToken(
                         "the refreshed ID token names another user".into(),
@@ -282,113 +288,28 @@ impl OidcProvider {
             .parse()
             .map_err(|e| ProviderError::InvalidToken(format!("{e}")))?;
         let nonce = nonce.map(|n| Nonce::new(n.to_string()));
-        let claims = self.verify(&found, &id_token, nonce.as_ref(), None).await?;
+        let claims =
+            verify::verify(&self.config, &found.jwks, &id_token, nonce.as_ref(), None).await?;
         Ok(claims.subject().to_string())
-    }
-
-    /// Signature (against the provider's published keys, fetched again for a new `kid`),
-    /// issuer, audience, expiry, nonce (at sign-in) and the access token's hash.
-    async fn verify(
-        &self,
-        found: &Discovered,
-        id_token: &CoreIdToken,
-        nonce: Option<&Nonce>,
-        response: Option<&CoreTokenResponse>,
-    ) -> Result<CoreIdTokenClaims, ProviderError> {
-        let raw = id_token.to_string();
-        let header = jsonwebtoken::decode_header(&raw)
-            .map_err(|e| ProviderError::InvalidToken(format!("header: {e}")))?;
-        let kid = header
-            .kid
-            .ok_or_else(|| ProviderError::InvalidToken("no key id".into()))?;
-        let keys = found.jwks.set_with(&kid).await.map_err(|e| match e {
-            JwksError::UnknownKey(_) => ProviderError::InvalidToken(e.to_string()),
-            JwksError::Unavailable { .. } => ProviderError::Unavailable(e.to_string()),
-        })?;
-        let keys: CoreJsonWebKeySet =
-            serde_json::from_value(serde_json::json!({ "keys": keys }))
-                .map_err(|e| ProviderError::Unexpected(format!("signing keys: {e}")))?;
-        let issuer = IssuerUrl::new(self.config.issuer.clone())
-            .map_err(|e| ProviderError::Misconfigured(format!("issuer: {e}")))?;
-        let mut verifier = CoreIdTokenVerifier::new_confidential_client(
-            ClientId::new(self.config.client_id.clone()),
-            ClientSecret::new(self.config.client_secret.expose().to_string()),
-            issuer,
-            keys,
-        )
-        .set_time_fn(|| chrono::Utc::now() - LEEWAY);
-        if self.config.flavor.quirks().other_audiences {
-            // `openidconnect` still requires `azp` to name this client when there are several.
-            verifier = verifier.set_other_audience_verifier_fn(|_| true);
-        }
-        let claims = match nonce {
-            Some(nonce) => id_token.claims(&verifier, nonce),
-            // Refreshed ID tokens carry no nonce of ours (OIDC Core 12.2).
-            None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
-        }
-        .map_err(|e| ProviderError::InvalidToken(e.to_string()))?
-        .clone();
-        if let (Some(expected), Some(response)) = (claims.access_token_hash(), response) {
-            let alg = id_token
-                .signing_alg()
-                .map_err(|e| ProviderError::InvalidToken(e.to_string()))?;
-            let key = id_token
-                .signing_key(&verifier)
-                .map_err(|e| ProviderError::InvalidToken(e.to_string()))?;
-            let actual = AccessTokenHash::from_token(response.access_token(), alg, key)
-                .map_err(|e| ProviderError::InvalidToken(e.to_string()))?;
-            if actual != *expected {
-                return Err(ProviderError::InvalidToken(
-                    "at_hash does not match the access token".into(),
-                ));
-            }
-        }
-        Ok(claims)
     }
 
     /// Where to send the browser to end the session at the provider too, coming back to
     /// `return_to`; `None` when the provider has no sign-out page (the app's own sign-out is
     /// all there is).
     pub async fn logout_url(&self, return_to: &str) -> Option<Url> {
-        let found = match self.discover().await {
-            Ok(found) => Some(found),
+        let end_session = match self.discover().await {
+            Ok(found) => found
+                .metadata
+                .additional_metadata()
+                .end_session_endpoint
+                .as_ref()
+                .map(|e| e.url().clone()),
             Err(e) => {
                 tracing::warn!(provider = %self.config.name, "no sign-out at the provider: {e}");
                 None
             }
         };
-        let end_session = found.as_ref().and_then(|f| {
-            f.metadata
-                .additional_metadata()
-                .end_session_endpoint
-                .clone()
-        });
-        let issuer = self.config.issuer.trim_end_matches('/');
-        let style = self.config.flavor.quirks().sign_out;
-        let (url, params): (String, Vec<(&str, &str)>) = match (style, end_session) {
-            (SignOut::KindeLogout, _) => {
-                (format!("{issuer}/logout"), vec![("redirect", return_to)])
-            }
-            (_, Some(endpoint)) => (
-                endpoint.url().to_string(),
-                vec![
-                    ("client_id", &self.config.client_id),
-                    ("post_logout_redirect_uri", return_to),
-                ],
-            ),
-            // Auth0 tenants without RP-initiated logout: its older endpoint.
-            (SignOut::DiscoveredOrAuth0V2, None) => (
-                format!("{issuer}/v2/logout"),
-                vec![
-                    ("returnTo", return_to),
-                    ("client_id", &self.config.client_id),
-                ],
-            ),
-            (SignOut::Discovered, None) => return None,
-        };
-        let mut url = Url::parse(&url).ok()?;
-        url.query_pairs_mut().extend_pairs(params);
-        Some(url)
+        sign_out::logout_url(&self.config, end_session, return_to)
     }
 }
 
