@@ -40,6 +40,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# The module-cycle check (scripts/check-cycles.py).
+if ! command -v python3 >/dev/null 2>&1; then
+  apt_install python3
+fi
+
 # PostgreSQL server binaries for the local stack (Debian keeps them in /usr/lib/postgresql/*/bin).
 if [ -z "${PG_BIN_DIR:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt_install postgresql
