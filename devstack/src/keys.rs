@@ -21,6 +21,15 @@ impl std::fmt::Debug for ProjectKeys {
     }
 }
 
+/// URL-safe random text of `bytes` random bytes (44 characters for 33, Stytch's token length):
+/// the emulators' opaque tokens and secrets.
+pub(crate) fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
 fn hex32() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);

@@ -3,6 +3,8 @@
 //! auth providers' HTTP APIs. Everything here is for development and tests; none of it ships with the app.
 
 pub mod control;
+pub mod emulators;
+pub(crate) mod hosted;
 pub mod insforge;
 pub mod jwk;
 pub mod keys;
@@ -11,5 +13,4 @@ pub mod pg;
 pub mod serve;
 pub mod stytch;
 pub mod testing;
-pub(crate) mod web;
 pub mod workos;

@@ -4,14 +4,15 @@
 //! issuer), until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use devstack::control::InsForgeSwitch;
+use devstack::emulators::{self, Kind, Setup};
 use devstack::insforge::Config;
 use devstack::keys::{ProjectKeys, load_or_generate, random_secret};
-use devstack::oidc::{self, Flavor};
+use devstack::oidc::Flavor;
 use devstack::pg::{self, Cluster, ClusterOptions};
-use devstack::{stytch, workos};
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -183,62 +184,50 @@ async fn up(args: UpArgs) -> Result<(), String> {
     let insforge =
         InsForgeSwitch::start(config, ([127, 0, 0, 1], args.insforge_port).into()).await?;
 
-    // The Stytch project and the app's session secret persist with the rest of the stack, so
-    // the app's configuration stays valid across restarts (sessions themselves do not).
+    // The app's session secret persists with the rest of the stack, so the app's configuration
+    // stays valid across restarts (sessions themselves do not).
     let local_file = dir.join("local.env");
-    let fresh = stytch::Config::generate();
-    let local = load_or_generate(
-        &local_file,
-        &[
-            ("STYTCH_PROJECT_ID", &|| fresh.project_id.clone()),
-            ("STYTCH_SECRET", &|| fresh.secret.clone()),
-            ("SESSION_SECRET", &random_secret),
-        ],
-    )
-    .map_err(|e| format!("{}: {e}", local_file.display()))?;
-    let get = |name: &str| {
-        local
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let emulator = stytch::Emulator::new(stytch::Config {
-        project_id: get("STYTCH_PROJECT_ID"),
-        secret: get("STYTCH_SECRET"),
-        session_jwt_lifetime: std::time::Duration::from_secs(args.stytch_jwt_secs),
-    })
-    .map_err(|e| e.to_string())?;
-    let stytch_server = emulator
-        .serve(listen(args.stytch_port).await?)
-        .map_err(|e| e.to_string())?;
-
+    let local = load_or_generate(&local_file, &[("SESSION_SECRET", &random_secret)])
+        .map_err(|e| format!("{}: {e}", local_file.display()))?;
+    let session_secret = local.first().map(|(_, v)| v.clone()).unwrap_or_default();
     let site_url = args.site_url.trim_end_matches('/');
     let mut env = keys.env_lines(Some(&insforge.url()));
     env.push_str(&format!(
-        "STYTCH_API_URL={stytch}\nSTYTCH_PROJECT_ID={project}\nSTYTCH_SECRET={secret}\nSESSION_SECRET={session}\nSITE_URL={site_url}\nAUTH_PROVIDERS={providers}\n",
-        stytch = stytch_server.url(),
-        project = get("STYTCH_PROJECT_ID"),
-        secret = get("STYTCH_SECRET"),
-        session = get("SESSION_SECRET"),
-        providers = args.providers.trim(),
+        "SESSION_SECRET={session_secret}\nSITE_URL={site_url}\nAUTH_PROVIDERS={}\n",
+        args.providers.trim(),
     ));
-    let mut oidc_servers = Vec::new();
-    for (i, flavor) in OIDC_FLAVORS.into_iter().enumerate() {
-        let port = args.oidc_port + i as u16;
-        let (server, lines) = start_oidc(flavor, port, &dir, site_url).await?;
+    // Every provider emulator, on its port.
+    let table = [
+        (Kind::Stytch, args.stytch_port),
+        (Kind::Oidc(Flavor::Auth0), args.oidc_port),
+        (Kind::Oidc(Flavor::Kinde), args.oidc_port + 1),
+        (Kind::Oidc(Flavor::Clerk), args.oidc_port + 2),
+        (Kind::Oidc(Flavor::Generic), args.oidc_port + 3),
+        (Kind::WorkOs, args.workos_port),
+    ];
+    let setup = Setup {
+        dir: &dir,
+        site_url,
+        stytch_jwt: Duration::from_secs(args.stytch_jwt_secs),
+        workos_token: Duration::from_secs(args.workos_token_secs),
+    };
+    let mut emulators = Vec::new();
+    for (kind, port) in table {
+        let started = emulators::start(kind, listen(port).await?, &setup).await?;
         println!(
             "{:<30} {}",
-            format!("{} listening on", flavor_label(flavor)),
-            server.url()
+            format!("{} listening on", started.label),
+            started.server.url()
         );
-        env.push_str(&lines);
-        oidc_servers.push(server);
+        if matches!(kind, Kind::Stytch) {
+            println!(
+                "  outbox (magic links):  {}/dev/outbox",
+                started.server.url()
+            );
+        }
+        env.push_str(&started.env);
+        emulators.push(started.server);
     }
-    let (workos_server, lines) =
-        start_workos(args.workos_port, args.workos_token_secs, &dir, site_url).await?;
-    println!("WorkOS emulator listening on   {}", workos_server.url());
-    env.push_str(&lines);
     let env_file = dir.join("app.env");
     devstack::keys::write_private(&env_file, &env)
         .map_err(|e| format!("{}: {e}", env_file.display()))?;
@@ -250,144 +239,19 @@ async fn up(args: UpArgs) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     println!("InsForge stand-in listening on {}", insforge.url());
-    println!("Stytch emulator listening on   {}", stytch_server.url());
-    println!(
-        "  outbox (magic links):  {}/dev/outbox",
-        stytch_server.url()
-    );
     println!("  PostgreSQL:            {}", pg::redact_url(&database_url));
     println!("  control:               {}", control.url());
     println!("  the app's settings:    {}", env_file.display());
     println!("Ctrl-C stops everything.");
     shutdown_signal().await?;
     println!("Stopping…");
-    stytch_server.stop().await;
-    workos_server.stop().await;
-    for server in oidc_servers {
+    for server in emulators {
         server.stop().await;
     }
     control.stop().await;
     insforge.down().await;
     drop(cluster);
     Ok(())
-}
-
-const OIDC_FLAVORS: [Flavor; 4] = [Flavor::Auth0, Flavor::Kinde, Flavor::Clerk, Flavor::Generic];
-
-fn flavor_label(flavor: Flavor) -> &'static str {
-    match flavor {
-        Flavor::Auth0 => "Auth0 emulator",
-        Flavor::Kinde => "Kinde emulator",
-        Flavor::Clerk => "Clerk emulator",
-        Flavor::Generic => "OIDC emulator (sso)",
-    }
-}
-
-/// Starts one OpenID Connect emulator with the app registered as its client (credentials
-/// kept in `dir`, so the app's settings survive restarts), and returns the app's settings
-/// for it, in the variables the app reads.
-async fn start_oidc(
-    flavor: Flavor,
-    port: u16,
-    dir: &std::path::Path,
-    site_url: &str,
-) -> Result<(devstack::serve::Server, String), String> {
-    let file = dir.join(format!("{}.env", flavor.name()));
-    let fresh = oidc::Config::generate(flavor);
-    let (client_id, client_secret) = saved_credentials(
-        &file,
-        [
-            ("CLIENT_ID", fresh.client_id.clone()),
-            ("CLIENT_SECRET", fresh.client_secret.clone()),
-        ],
-    )?;
-    let (callback, prefix) = match flavor {
-        Flavor::Auth0 => ("/auth/callback", "AUTH0"),
-        Flavor::Kinde => ("/api/auth/kinde_callback", "KINDE"),
-        Flavor::Clerk => ("/auth/callback/clerk", "CLERK_OAUTH"),
-        Flavor::Generic => ("/auth/callback/sso", "OIDC_SSO"),
-    };
-    let config = oidc::Config {
-        client_id: client_id.clone(),
-        client_secret: client_secret.clone(),
-        redirect_uris: vec![format!("{site_url}{callback}")],
-        logout_uris: vec![site_url.to_string(), format!("{site_url}/")],
-        ..fresh
-    };
-    let listener = listen(port).await?;
-    let emulator = oidc::Emulator::new(config, &listener).map_err(|e| e.to_string())?;
-    let issuer = emulator.issuer();
-    let server = emulator.serve(listener).map_err(|e| e.to_string())?;
-    let location = match flavor {
-        // The variables of the providers' own guides: Auth0 takes its domain, Kinde and
-        // Clerk an issuer URL.
-        Flavor::Auth0 => format!("AUTH0_DOMAIN={}\n", server.url()),
-        Flavor::Kinde => format!("KINDE_ISSUER_URL={issuer}\n"),
-        Flavor::Clerk => format!("CLERK_ISSUER_URL={issuer}\n"),
-        Flavor::Generic => {
-            format!("OIDC_SSO_ISSUER_URL={issuer}\nOIDC_SSO_LABEL=\"Company SSO\"\n")
-        }
-    };
-    let lines = format!(
-        "{location}{prefix}_CLIENT_ID={}\n{prefix}_CLIENT_SECRET={}\n",
-        client_id.clone(),
-        client_secret.clone()
-    );
-    Ok((server, lines))
-}
-
-/// Two credentials kept in `file` (generated the first time), so the app's settings survive
-/// restarts of the stack.
-fn saved_credentials(
-    file: &std::path::Path,
-    [(a, fresh_a), (b, fresh_b)]: [(&str, String); 2],
-) -> Result<(String, String), String> {
-    let saved = load_or_generate(file, &[(a, &|| fresh_a.clone()), (b, &|| fresh_b.clone())])
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    let value = |name: &str| {
-        saved
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    Ok((value(a), value(b)))
-}
-
-/// Starts the WorkOS emulator with the app registered (credentials kept in `dir`), and
-/// returns the app's settings for it.
-async fn start_workos(
-    port: u16,
-    token_secs: u64,
-    dir: &std::path::Path,
-    site_url: &str,
-) -> Result<(devstack::serve::Server, String), String> {
-    let file = dir.join("workos.env");
-    let fresh = workos::Config::generate();
-    let (client_id, api_key) = saved_credentials(
-        &file,
-        [
-            ("CLIENT_ID", fresh.client_id.clone()),
-            ("API_KEY", fresh.api_key.clone()),
-        ],
-    )?;
-    let config = workos::Config {
-        client_id: client_id.clone(),
-        api_key: api_key.clone(),
-        redirect_uris: vec![format!("{site_url}/callback")],
-        logout_uris: vec![site_url.to_string(), format!("{site_url}/")],
-        token_lifetime: std::time::Duration::from_secs(token_secs),
-    };
-    let listener = listen(port).await?;
-    let emulator = workos::Emulator::new(config, &listener).map_err(|e| e.to_string())?;
-    let server = emulator.serve(listener).map_err(|e| e.to_string())?;
-    let lines = format!(
-        "WORKOS_API_URL={}\nWORKOS_CLIENT_ID={}\nWORKOS_API_KEY={}\n",
-        server.url(),
-        client_id.clone(),
-        api_key.clone()
-    );
-    Ok((server, lines))
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM, so both a terminal and a process manager stop it cleanly.

@@ -27,9 +27,9 @@ struct Fixture {
 
 async fn emulator(token_lifetime: Duration) -> Fixture {
     let mut config = Config::generate();
-    config.redirect_uris = vec![format!("{SITE}/callback")];
-    config.logout_uris = vec![SITE.into()];
-    config.token_lifetime = token_lifetime;
+    config.client.redirect_uris = vec![format!("{SITE}/callback")];
+    config.client.logout_uris = vec![SITE.into()];
+    config.client.token_lifetime = token_lifetime;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("listen");

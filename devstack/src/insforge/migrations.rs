@@ -10,10 +10,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::AppState;
 use super::error::{ApiError, InsForgeError, json_response};
 use super::gateway;
 use super::split;
+use super::state::AppState;
 
 const ISO_MS: &str = r#"YYYY-MM-DD"T"HH24:MI:SS.MS"Z""#;
 

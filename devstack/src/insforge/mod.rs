@@ -10,6 +10,7 @@ pub mod query;
 mod records;
 mod split;
 pub mod sql;
+mod state;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use tokio::net::TcpListener;
 
 use auth::Credentials;
 use error::json_response;
+use state::AppState;
 
 /// What the stand-in needs to know; the same three secrets a real InsForge project has.
 #[derive(Clone)]
@@ -40,11 +42,6 @@ impl std::fmt::Debug for Config {
             .field("database_url", &crate::pg::redact_url(&self.database_url))
             .finish_non_exhaustive()
     }
-}
-
-pub struct AppState {
-    pub(crate) pool: Pool,
-    pub(crate) credentials: Credentials,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,9 +14,10 @@ use tokio_postgres::types::ToSql;
 
 use super::auth::Caller;
 use super::error::{ApiError, InsForgeError, PostgrestError};
+use super::gateway;
 use super::query::{Prefer, Query, Resolution, Return};
 use super::sql::{self, Column, Param, Statement, Table};
-use super::{AppState, gateway};
+use super::state::AppState;
 
 const OBJECT_MEDIA: &str = "application/vnd.pgrst.object+json";
 const JSON_UTF8: &str = "application/json; charset=utf-8";

@@ -1,21 +1,26 @@
-//! The provider's endpoints: discovery, authorize, token (authorization code and refresh
-//! grants), userinfo, JWKS and logout, with the checks and error bodies of OAuth 2.0 / OIDC.
+//! The provider's API as the app calls it: discovery, the token endpoint (authorization code
+//! and refresh grants, with client authentication by `client_secret_post` or
+//! `client_secret_basic`), userinfo and JWKS, with the checks and error bodies of OAuth 2.0 /
+//! OIDC.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{OriginalUri, Query, State};
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::state::{Code, User};
-use super::{Emulator, Flavor};
-use crate::stytch::random_token;
-pub(crate) use crate::web::found;
-use crate::web::with_query;
+use super::flavor::Flavor;
+use super::page::error_page;
+use super::state::Emulator;
+use super::tokens::tokens;
+use crate::hosted::{token_request, verifier_matches};
 
 /// An OAuth error answered as JSON: `{"error": …, "error_description": …}`.
 pub(crate) struct OAuthError {
@@ -48,15 +53,6 @@ impl IntoResponse for OAuthError {
         )
             .into_response()
     }
-}
-
-pub(crate) fn error_page(
-    flavor: Flavor,
-    status: StatusCode,
-    title: &str,
-    detail: &str,
-) -> Response {
-    crate::web::error_page(flavor.display(), status, title, detail)
 }
 
 fn now() -> OffsetDateTime {
@@ -112,117 +108,13 @@ pub(crate) async fn jwks(State(emu): State<Arc<Emulator>>) -> Response {
     Json(json!({ "keys": keys })).into_response()
 }
 
-/// The authorization request's parameters (also carried through the sign-in page).
-#[derive(Debug, Default, Clone, Deserialize)]
-pub(crate) struct AuthorizeParams {
-    pub client_id: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub response_type: Option<String>,
-    pub scope: Option<String>,
-    pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-    pub login_hint: Option<String>,
-}
-
-/// The callback to send the browser back to, once the client and callback are known good;
-/// otherwise the page or redirect that refuses the request.
-pub(crate) fn check_authorize(
-    emu: &Emulator,
-    p: &AuthorizeParams,
-) -> Result<String, Box<Response>> {
-    let redirect_uri = crate::web::check_client(
-        emu.config.flavor.display(),
-        p.client_id.as_deref(),
-        &emu.config.client_id,
-        p.redirect_uri.as_deref(),
-        &emu.config.redirect_uris,
-    )?;
-    let back = |error: &str, description: &str| {
-        crate::web::back_with_error(&redirect_uri, p.state.as_deref(), error, description)
-    };
-    if p.response_type.as_deref() != Some("code") {
-        return Err(back(
-            "unsupported_response_type",
-            "Only the authorization code flow is supported.",
-        ));
-    }
-    if !p
-        .scope
-        .as_deref()
-        .is_some_and(|s| s.split(' ').any(|s| s == "openid"))
-    {
-        return Err(back("invalid_scope", "The openid scope is required."));
-    }
-    if !crate::web::pkce_ok(
-        p.code_challenge.as_deref(),
-        p.code_challenge_method.as_deref(),
-    ) {
-        return Err(back(
-            "invalid_request",
-            "code_challenge_method must be S256 with a code_challenge.",
-        ));
-    }
-    Ok(redirect_uri)
-}
-
-pub(crate) async fn authorize(
-    State(emu): State<Arc<Emulator>>,
-    Query(p): Query<AuthorizeParams>,
-) -> Response {
-    let redirect_uri = match check_authorize(&emu, &p) {
-        Ok(uri) => uri,
-        Err(refused) => return *refused,
-    };
-    match crate::web::email_of(p.login_hint.as_deref()) {
-        // Tests (and people who typed an address before) skip the page.
-        Some(email) => issue_code(&emu, &p, &redirect_uri, email),
-        None => super::page::sign_in_page(&emu, &p),
-    }
-}
-
-/// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
-pub(crate) fn issue_code(
-    emu: &Emulator,
-    p: &AuthorizeParams,
-    redirect_uri: &str,
-    email: &str,
-) -> Response {
-    let code = random_token(24);
-    let user = User {
-        sub: emu.user_id_for(email),
-        email: email.to_lowercase(),
-    };
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
-    data.codes.insert(
-        code.clone(),
-        Code {
-            user,
-            client_id: emu.config.client_id.clone(),
-            redirect_uri: redirect_uri.to_string(),
-            code_challenge: p.code_challenge.clone(),
-            nonce: p.nonce.clone(),
-            scope: p.scope.clone().unwrap_or_default(),
-            expires_at: now() + time::Duration::minutes(5),
-            used: false,
-            sid: random_token(16),
-        },
-    );
-    let mut params = vec![("code", code.as_str())];
-    if let Some(state) = p.state.as_deref() {
-        params.push(("state", state));
-    }
-    found(&with_query(redirect_uri, &params))
-}
-
 pub(crate) async fn userinfo(State(emu): State<Arc<Emulator>>, headers: HeaderMap) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let data = emu.data();
     let Some(access) = data.access.get(token).filter(|a| a.expires_at > now()) else {
         return (
             StatusCode::UNAUTHORIZED,
@@ -248,49 +140,147 @@ pub(crate) async fn userinfo(State(emu): State<Arc<Emulator>>, headers: HeaderMa
     Json(body).into_response()
 }
 
-#[derive(Deserialize)]
-pub(crate) struct LogoutParams {
-    #[serde(rename = "returnTo")]
-    return_to: Option<String>,
-    post_logout_redirect_uri: Option<String>,
-    redirect: Option<String>,
-    state: Option<String>,
+#[derive(Debug, Deserialize)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
 }
 
-pub(crate) async fn logout(
-    State(emu): State<Arc<Emulator>>,
-    OriginalUri(uri): OriginalUri,
-    Query(p): Query<LogoutParams>,
-) -> Response {
-    let flavor = emu.config.flavor;
-    emu.data
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .logouts
-        .push(uri.to_string());
-    // Each flavour names the return address its own way.
-    let target = match (flavor, uri.path()) {
-        (Flavor::Auth0, "/v2/logout") => p.return_to,
-        (Flavor::Kinde, _) => p.redirect,
-        _ => p.post_logout_redirect_uri,
+/// Client authentication: `client_secret_basic` or `client_secret_post`.
+fn authenticate_client(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    req: &TokenRequest,
+) -> Result<(), OAuthError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| STANDARD.decode(v.trim()).ok())
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| {
+            let (id, secret) = v.split_once(':')?;
+            let decode = |s: &str| {
+                form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Some((decode(id)?, decode(secret)?))
+        });
+    let (id, secret) = match (basic, &req.client_id, &req.client_secret) {
+        (Some(pair), _, _) => pair,
+        (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        _ => {
+            return Err(unauthorized_client(emu.config.flavor));
+        }
     };
-    let Some(target) = target else {
-        return Html("<!DOCTYPE html><title>Signed out</title><p>You have signed out.</p>")
-            .into_response();
-    };
-    if !emu.config.logout_uris.contains(&target) {
-        return error_page(
-            flavor,
-            StatusCode::BAD_REQUEST,
-            "Logout URL not allowed",
-            &format!("{target:?} is not in the list of allowed logout URLs."),
-        );
+    if id != emu.client_id() || secret != emu.client_secret() {
+        return Err(unauthorized_client(emu.config.flavor));
     }
-    let target = match p.state.as_deref() {
-        Some(state) if uri.path() != "/v2/logout" => with_query(&target, &[("state", state)]),
-        _ => target,
+    Ok(())
+}
+
+fn unauthorized_client(flavor: Flavor) -> OAuthError {
+    match flavor {
+        // Auth0's answer to a wrong client secret.
+        Flavor::Auth0 => OAuthError::new(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized"),
+        _ => OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed.",
+        ),
+    }
+}
+
+pub(crate) async fn token(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, OAuthError> {
+    let flavor = emu.config.flavor;
+    // Auth0 also takes JSON; the others, OAuth's form.
+    let req: TokenRequest = token_request(&headers, &body, flavor == Flavor::Auth0)
+        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", e))?;
+    authenticate_client(&emu, &headers, &req)?;
+    let refused = |description: &str| {
+        OAuthError::new(flavor.grant_error_status(), "invalid_grant", description)
     };
-    found(&target)
+    let mut data = emu.data();
+    let (user, scope, nonce, sid) = match req.grant_type.as_deref() {
+        Some("authorization_code") => {
+            let code = req.code.as_deref().unwrap_or_default();
+            let Some(grant) = data.codes.get_mut(code) else {
+                return Err(refused("Invalid authorization code"));
+            };
+            if grant.used || grant.expires_at <= now() || grant.client_id != emu.client_id() {
+                grant.used = true;
+                return Err(refused("Invalid authorization code"));
+            }
+            grant.used = true;
+            if req.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+                return Err(refused(
+                    "The redirect_uri does not match the one of the authorization request.",
+                ));
+            }
+            match (&grant.code_challenge, &req.code_verifier) {
+                (Some(challenge), Some(verifier)) => {
+                    if !verifier_matches(challenge, verifier) {
+                        return Err(refused("Failed to verify code verifier"));
+                    }
+                }
+                (Some(_), None) => return Err(refused("Parameter 'code_verifier' is required")),
+                (None, Some(_)) => {
+                    return Err(refused("code_verifier sent without a code_challenge"));
+                }
+                (None, None) => {}
+            }
+            (
+                grant.user.clone(),
+                grant.scope.clone(),
+                grant.nonce.clone(),
+                grant.sid.clone(),
+            )
+        }
+        Some("refresh_token") => {
+            let token = req.refresh_token.as_deref().unwrap_or_default();
+            let Some(grant) = data.refresh.get_mut(token) else {
+                return Err(refused("Unknown or invalid refresh token."));
+            };
+            if grant.spent || grant.client_id != emu.client_id() {
+                return Err(refused("Unknown or invalid refresh token."));
+            }
+            // Rotation: each refresh token works once and the answer carries the next.
+            grant.spent = true;
+            (
+                grant.user.clone(),
+                grant.scope.clone(),
+                None,
+                grant.sid.clone(),
+            )
+        }
+        Some(_) => {
+            return Err(OAuthError::new(
+                flavor.grant_error_status(),
+                "unsupported_grant_type",
+                "Unsupported grant type",
+            ));
+        }
+        None => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Missing required parameter: grant_type",
+            ));
+        }
+    };
+    let answer = tokens(&emu, &mut data, &user, &scope, nonce.as_deref(), &sid)
+        .map_err(|e| OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e))?;
+    Ok(Json(answer))
 }
 
 pub(crate) async fn not_found(State(emu): State<Arc<Emulator>>) -> Response {

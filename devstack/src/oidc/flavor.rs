@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use sha2::{Digest, Sha256};
 
-use crate::stytch::random_token;
+use crate::keys::random_token;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {

@@ -7,132 +7,37 @@
 //! A person signs in on a one-field page (an email address; the same address is always the
 //! same user). Tests skip the page with `login_hint=<email>`, and bend the next ID token with
 //! `POST /dev/tamper` to see the app refuse it.
+//!
+//! The files, as in every emulator: `state.rs` (the emulator and what it remembers), `api.rs`
+//! (the API the app calls), `page.rs` (what the browser visits), `tokens.rs` (what it signs);
+//! and `flavor.rs`, what differs between the providers. Its development endpoints are the
+//! shared ones of `crate::hosted`.
 
 mod api;
-mod claims;
 mod flavor;
 mod page;
 mod state;
-mod token;
+mod tokens;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use flavor::Flavor;
-pub use state::Tamper;
-
-use crate::jwk::{KeyError, KeyRing};
-
-/// One registered application (client) at the emulated provider.
-#[derive(Clone)]
-pub struct Config {
-    pub flavor: Flavor,
-    pub client_id: String,
-    pub client_secret: String,
-    /// Callback URLs the application may use (the dashboard's "allowed callback URLs").
-    pub redirect_uris: Vec<String>,
-    /// Where sign-out may return to (the dashboard's "allowed logout URLs").
-    pub logout_uris: Vec<String>,
-    /// Access (and ID) token lifetime; shortened by tests to exercise refresh.
-    pub token_lifetime: Duration,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("flavor", &self.flavor)
-            .field("client_id", &self.client_id)
-            .field("redirect_uris", &self.redirect_uris)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Config {
-    /// A new application with credentials in the provider's shapes.
-    pub fn generate(flavor: Flavor) -> Self {
-        let (client_id, client_secret) = flavor.new_credentials();
-        Config {
-            flavor,
-            client_id,
-            client_secret,
-            redirect_uris: Vec::new(),
-            logout_uris: Vec::new(),
-            token_lifetime: flavor.token_lifetime(),
-        }
-    }
-}
-
-pub struct Emulator {
-    pub(crate) config: Config,
-    /// `http://127.0.0.1:<port>`, known once the emulator listens.
-    pub(crate) base: String,
-    pub(crate) keys: KeyRing,
-    pub(crate) data: std::sync::Mutex<state::Data>,
-}
+pub use state::{Config, Emulator, Tamper};
 
 impl Emulator {
-    /// Binds the emulator to `listener`'s address (the issuer is derived from it).
-    pub fn new(config: Config, listener: &TcpListener) -> Result<Arc<Self>, KeyError> {
-        let base = match listener.local_addr() {
-            Ok(addr) => format!("http://{addr}"),
-            Err(_) => "http://127.0.0.1".into(),
-        };
-        let flavor = config.flavor;
-        let keys = KeyRing::new(move || flavor.new_kid())?;
-        Ok(Arc::new(Emulator {
-            config,
-            base,
-            keys,
-            data: Default::default(),
-        }))
-    }
-
-    /// The issuer (`iss`) exactly as this flavour's provider writes it.
-    pub fn issuer(&self) -> String {
-        self.config.flavor.issuer(&self.base)
-    }
-
-    pub fn flavor(&self) -> Flavor {
-        self.config.flavor
-    }
-
-    pub fn client_id(&self) -> &str {
-        &self.config.client_id
-    }
-
-    pub fn client_secret(&self) -> &str {
-        &self.config.client_secret
-    }
-
-    pub fn url(&self) -> &str {
-        &self.base
-    }
-
-    /// The user id this emulator gives `email` (stable across restarts).
-    pub fn user_id_for(&self, email: &str) -> String {
-        self.config.flavor.user_id(email)
-    }
-
     pub fn router(self: &Arc<Self>) -> Router {
         let paths = self.config.flavor.paths();
-        let mut router = Router::new()
+        let mut router = crate::hosted::routes::<Emulator>(paths.authorize)
             .route("/.well-known/openid-configuration", get(api::discovery))
-            .route(paths.authorize, get(api::authorize))
-            .route(paths.token, post(token::token))
+            .route(paths.token, post(api::token))
             .route(paths.userinfo, get(api::userinfo))
-            .route(paths.jwks, get(api::jwks))
-            .route("/dev/sign-in", post(page::sign_in))
-            .route("/dev/health", get(page::health))
-            .route("/dev/tamper", post(page::tamper))
-            .route("/dev/keys/rotate", post(page::rotate_keys))
-            .route("/dev/keys/retire", post(page::retire_keys))
-            .route("/dev/users/revoke", post(page::revoke_user));
+            .route(paths.jwks, get(api::jwks));
         for logout in paths.logout {
-            router = router.route(logout, get(api::logout));
+            router = router.route(logout, get(page::logout));
         }
         router.fallback(api::not_found).with_state(self.clone())
     }

@@ -1,106 +1,214 @@
-//! The emulator's hosted sign-in page (one field: an email address) and its development
-//! endpoints (health, tampering with the next ID token, key rotation, revoking a user's
-//! refresh tokens). None of the development endpoints exist at the providers.
+//! What the browser visits at the emulated provider: the authorize redirect (through the
+//! shared sign-in page of `crate::hosted`) and the logout redirect, each flavour's way.
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::State;
+use axum::extract::{OriginalUri, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use time::OffsetDateTime;
 
-use super::api::{AuthorizeParams, check_authorize, issue_code};
-use super::{Emulator, Tamper};
+use super::flavor::Flavor;
+use super::state::{Code, Emulator, Tamper, User};
+use crate::hosted::{Hosted, back_with_error, check_client, found, pkce_ok, with_query};
+use crate::jwk::KeyRing;
+use crate::keys::random_token;
 
-pub(crate) fn sign_in_page(emu: &Emulator, p: &AuthorizeParams) -> Response {
-    crate::web::sign_in_page(
-        emu.config.flavor.display(),
-        "/dev/sign-in",
-        &[
-            ("client_id", &p.client_id),
-            ("redirect_uri", &p.redirect_uri),
-            ("response_type", &p.response_type),
-            ("scope", &p.scope),
-            ("state", &p.state),
-            ("nonce", &p.nonce),
-            ("code_challenge", &p.code_challenge),
-            ("code_challenge_method", &p.code_challenge_method),
-        ],
-    )
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SignInForm {
-    #[serde(flatten)]
-    params: AuthorizeParams,
-    email: Option<String>,
-    action: Option<String>,
-}
-
-/// The page's form: signs in as the address (or cancels), then back to the application.
-pub(crate) async fn sign_in(
-    State(emu): State<Arc<Emulator>>,
-    Form(form): Form<SignInForm>,
+/// An HTML error page in the flavour's name, for what must not be redirected back.
+pub(crate) fn error_page(
+    flavor: Flavor,
+    status: StatusCode,
+    title: &str,
+    detail: &str,
 ) -> Response {
-    // The hidden fields came back from the browser: check them as the first request was.
-    let redirect_uri = match check_authorize(&emu, &form.params) {
-        Ok(uri) => uri,
-        Err(refused) => return *refused,
+    crate::hosted::error_page(flavor.display(), status, title, detail)
+}
+
+/// The authorization request's parameters (also carried through the sign-in page).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub(crate) struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub login_hint: Option<String>,
+}
+
+/// The callback to send the browser back to, once the client and callback are known good;
+/// otherwise the page or redirect that refuses the request.
+pub(crate) fn check_authorize(
+    emu: &Emulator,
+    p: &AuthorizeParams,
+) -> Result<String, Box<Response>> {
+    let redirect_uri = check_client(
+        emu.config.flavor.display(),
+        p.client_id.as_deref(),
+        emu.client_id(),
+        p.redirect_uri.as_deref(),
+        &emu.config.client.redirect_uris,
+    )?;
+    let back = |error: &str, description: &str| {
+        back_with_error(&redirect_uri, p.state.as_deref(), error, description)
     };
-    crate::web::answer_sign_in_form(
-        &redirect_uri,
-        form.params.state.as_deref(),
-        form.action.as_deref(),
-        form.email.as_deref(),
-        |email| issue_code(&emu, &form.params, &redirect_uri, email),
-        || sign_in_page(&emu, &form.params),
-    )
-}
-
-pub(crate) async fn health() -> &'static str {
-    "ok"
-}
-
-/// The next ID token carries these changes (a wrong nonce, issuer or audience, an expiry, or
-/// an unpublished key); the one after is normal again.
-pub(crate) async fn tamper(
-    State(emu): State<Arc<Emulator>>,
-    axum::Json(tamper): axum::Json<Tamper>,
-) -> StatusCode {
-    emu.data.lock().unwrap_or_else(|e| e.into_inner()).tamper = Some(tamper);
-    StatusCode::NO_CONTENT
-}
-
-pub(crate) async fn rotate_keys(State(emu): State<Arc<Emulator>>) -> Response {
-    match emu.keys.rotate() {
-        Ok(kid) => axum::Json(json!({ "kid": kid })).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    if p.response_type.as_deref() != Some("code") {
+        return Err(back(
+            "unsupported_response_type",
+            "Only the authorization code flow is supported.",
+        ));
     }
+    if !p
+        .scope
+        .as_deref()
+        .is_some_and(|s| s.split(' ').any(|s| s == "openid"))
+    {
+        return Err(back("invalid_scope", "The openid scope is required."));
+    }
+    if !pkce_ok(
+        p.code_challenge.as_deref(),
+        p.code_challenge_method.as_deref(),
+    ) {
+        return Err(back(
+            "invalid_request",
+            "code_challenge_method must be S256 with a code_challenge.",
+        ));
+    }
+    Ok(redirect_uri)
 }
 
-pub(crate) async fn retire_keys(State(emu): State<Arc<Emulator>>) -> StatusCode {
-    emu.keys.retire_old();
-    StatusCode::NO_CONTENT
+/// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
+pub(crate) fn issue_code(
+    emu: &Emulator,
+    p: &AuthorizeParams,
+    redirect_uri: &str,
+    email: &str,
+) -> Response {
+    let code = random_token(24);
+    let user = User {
+        sub: emu.user_id_for(email),
+        email: email.to_lowercase(),
+    };
+    emu.data().codes.insert(
+        code.clone(),
+        Code {
+            user,
+            client_id: emu.client_id().to_string(),
+            redirect_uri: redirect_uri.to_string(),
+            code_challenge: p.code_challenge.clone(),
+            nonce: p.nonce.clone(),
+            scope: p.scope.clone().unwrap_or_default(),
+            expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
+            used: false,
+            sid: random_token(16),
+        },
+    );
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = p.state.as_deref() {
+        params.push(("state", state));
+    }
+    found(&with_query(redirect_uri, &params))
 }
 
 #[derive(Deserialize)]
-pub(crate) struct RevokeUser {
-    sub: String,
+pub(crate) struct LogoutParams {
+    #[serde(rename = "returnTo")]
+    return_to: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    redirect: Option<String>,
+    state: Option<String>,
 }
 
-/// Ends every session of a user, as an administrator would in the dashboard: their refresh
-/// tokens stop working.
-pub(crate) async fn revoke_user(
+pub(crate) async fn logout(
     State(emu): State<Arc<Emulator>>,
-    axum::Json(who): axum::Json<RevokeUser>,
-) -> StatusCode {
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
-    for grant in data.refresh.values_mut() {
-        if grant.user.sub == who.sub {
-            grant.spent = true;
+    OriginalUri(uri): OriginalUri,
+    Query(p): Query<LogoutParams>,
+) -> Response {
+    let flavor = emu.config.flavor;
+    emu.data().logouts.push(uri.to_string());
+    // Each flavour names the return address its own way.
+    let target = match (flavor, uri.path()) {
+        (Flavor::Auth0, "/v2/logout") => p.return_to,
+        (Flavor::Kinde, _) => p.redirect,
+        _ => p.post_logout_redirect_uri,
+    };
+    let Some(target) = target else {
+        return Html("<!DOCTYPE html><title>Signed out</title><p>You have signed out.</p>")
+            .into_response();
+    };
+    if !emu.config.client.logout_uris.contains(&target) {
+        return error_page(
+            flavor,
+            StatusCode::BAD_REQUEST,
+            "Logout URL not allowed",
+            &format!("{target:?} is not in the list of allowed logout URLs."),
+        );
+    }
+    let target = match p.state.as_deref() {
+        Some(state) if uri.path() != "/v2/logout" => with_query(&target, &[("state", state)]),
+        _ => target,
+    };
+    found(&target)
+}
+
+impl Hosted for Emulator {
+    type Params = AuthorizeParams;
+    type Tamper = Tamper;
+
+    fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    fn check_authorize(&self, p: &AuthorizeParams) -> Result<String, Box<Response>> {
+        check_authorize(self, p)
+    }
+
+    fn state(p: &AuthorizeParams) -> Option<&str> {
+        p.state.as_deref()
+    }
+
+    fn login_hint(p: &AuthorizeParams) -> Option<&str> {
+        p.login_hint.as_deref()
+    }
+
+    fn issue_code(&self, p: &AuthorizeParams, redirect_uri: &str, email: &str) -> Response {
+        issue_code(self, p, redirect_uri, email)
+    }
+
+    fn sign_in_page(&self, p: &AuthorizeParams) -> Response {
+        crate::hosted::sign_in_page(
+            self.config.flavor.display(),
+            "/dev/sign-in",
+            &[
+                ("client_id", &p.client_id),
+                ("redirect_uri", &p.redirect_uri),
+                ("response_type", &p.response_type),
+                ("scope", &p.scope),
+                ("state", &p.state),
+                ("nonce", &p.nonce),
+                ("code_challenge", &p.code_challenge),
+                ("code_challenge_method", &p.code_challenge_method),
+            ],
+        )
+    }
+
+    fn tamper_next(&self, tamper: Tamper) {
+        self.data().tamper = Some(tamper);
+    }
+
+    /// Their refresh tokens stop working.
+    fn revoke_user(&self, user_id: &str) {
+        for grant in self.data().refresh.values_mut() {
+            if grant.user.sub == user_id {
+                grant.spent = true;
+            }
         }
     }
-    StatusCode::NO_CONTENT
+
+    fn logouts(&self) -> Vec<String> {
+        self.data().logouts.clone()
+    }
 }

@@ -1,11 +1,42 @@
-//! What the emulator remembers: authorization codes (single use, bound to the request that
-//! made them), refresh tokens (single use: each refresh hands out the next), access tokens
-//! (for userinfo), and the changes a test asked for in the next ID token.
+//! The emulated provider and what it remembers: the application registered at it,
+//! authorization codes (single use, bound to the request that made them), refresh tokens
+//! (single use: each refresh hands out the next), access tokens (for userinfo), and the
+//! changes a test asked for in the next ID token.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Deserialize;
 use time::OffsetDateTime;
+use tokio::net::TcpListener;
+
+use super::flavor::Flavor;
+use crate::hosted::{Registration, base_url};
+use crate::jwk::{KeyError, KeyRing};
+
+/// One registered application (client) at the emulated provider.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub flavor: Flavor,
+    pub client: Registration,
+}
+
+impl Config {
+    /// A new application with credentials in the provider's shapes.
+    pub fn generate(flavor: Flavor) -> Self {
+        let (client_id, secret) = flavor.new_credentials();
+        Config {
+            flavor,
+            client: Registration {
+                client_id,
+                secret,
+                redirect_uris: Vec::new(),
+                logout_uris: Vec::new(),
+                token_lifetime: flavor.token_lifetime(),
+            },
+        }
+    }
+}
 
 /// A signed-in user, as an ID token describes them.
 #[derive(Clone, Debug)]
@@ -62,4 +93,56 @@ pub(crate) struct Data {
     pub tamper: Option<Tamper>,
     /// The last logout requests, newest last (what a test checks sign-out with).
     pub logouts: Vec<String>,
+}
+
+pub struct Emulator {
+    pub(crate) config: Config,
+    /// `http://127.0.0.1:<port>`, known once the emulator listens.
+    pub(crate) base: String,
+    pub(crate) keys: KeyRing,
+    data: Mutex<Data>,
+}
+
+impl Emulator {
+    /// Binds the emulator to `listener`'s address (the issuer is derived from it).
+    pub fn new(config: Config, listener: &TcpListener) -> Result<Arc<Self>, KeyError> {
+        let flavor = config.flavor;
+        let keys = KeyRing::new(move || flavor.new_kid())?;
+        Ok(Arc::new(Emulator {
+            config,
+            base: base_url(listener),
+            keys,
+            data: Default::default(),
+        }))
+    }
+
+    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The issuer (`iss`) exactly as this flavour's provider writes it.
+    pub fn issuer(&self) -> String {
+        self.config.flavor.issuer(&self.base)
+    }
+
+    pub fn flavor(&self) -> Flavor {
+        self.config.flavor
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.config.client.client_id
+    }
+
+    pub fn client_secret(&self) -> &str {
+        &self.config.client.secret
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// The user id this emulator gives `email` (stable across restarts).
+    pub fn user_id_for(&self, email: &str) -> String {
+        self.config.flavor.user_id(email)
+    }
 }

@@ -14,9 +14,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::Emulator;
-use super::shapes::{session_json, session_jwt, user_json};
-use super::state::{Data, MagicLink, Session, User, new_id, random_token};
+use super::state::{Data, Emulator, MagicLink, Mail, Session, User, new_id};
+use super::tokens::{session_json, session_jwt, user_json};
+use crate::keys::random_token;
 
 /// Stytch's error body. Every response, success or not, carries `status_code` and `request_id`.
 pub(crate) struct StytchError {
@@ -54,6 +54,18 @@ impl IntoResponse for StytchError {
 }
 
 type Reply = Result<axum::Json<Value>, StytchError>;
+
+/// A session JWT, or Stytch's answer when it could not be signed.
+fn signed(jwt: Result<String, String>) -> Result<String, StytchError> {
+    jwt.map_err(|e| {
+        tracing::error!("Stytch emulator: signing a session JWT: {e}");
+        StytchError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "Oops, something went wrong.",
+        )
+    })
+}
 
 fn ok(mut body: Value) -> Reply {
     if let Value::Object(map) = &mut body {
@@ -160,7 +172,7 @@ pub(crate) async fn login_or_create(
         ));
     }
     let now = OffsetDateTime::now_utc();
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let mut data = emu.data();
     let existing = data.users.get(&email).filter(|u| u.active).cloned();
     let user_created = !data.users.contains_key(&email);
     let (kind, url, minutes) = match existing {
@@ -224,7 +236,7 @@ pub(crate) async fn login_or_create(
     let separator = if url.contains('?') { '&' } else { '?' };
     let link = format!("{url}{separator}stytch_token_type=magic_links&token={token}");
     tracing::info!("Stytch emulator: {kind} magic link for {email}: {link}");
-    data.outbox.push(super::Mail {
+    data.outbox.push(Mail {
         to: email,
         kind,
         link,
@@ -264,7 +276,7 @@ pub(crate) async fn authenticate_magic_link(
     let req: AuthenticateMagicLink = request(&emu, &headers, &body)?;
     let duration = session_duration(req.session_duration_minutes)?;
     let now = OffsetDateTime::now_utc();
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let mut data = emu.data();
     let Some(link) = data.magic_links.get_mut(&req.token) else {
         return Err(StytchError::new(
             StatusCode::NOT_FOUND,
@@ -302,7 +314,7 @@ pub(crate) async fn authenticate_magic_link(
             (
                 session_json(s, &user),
                 s.session_token.clone(),
-                session_jwt(&emu, s, &user)?,
+                signed(session_jwt(&emu, s, &user))?,
             )
         }
         None => (Value::Null, String::new(), String::new()),
@@ -384,7 +396,7 @@ pub(crate) async fn authenticate_session(
     let req: SessionRef = request(&emu, &headers, &body)?;
     let duration = session_duration(req.session_duration_minutes)?;
     let now = OffsetDateTime::now_utc();
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let mut data = emu.data();
     let session = find_session(&emu, &mut data, &req)?;
     session.last_accessed_at = now;
     if let Some(minutes) = duration {
@@ -398,7 +410,7 @@ pub(crate) async fn authenticate_session(
     ok(json!({
         "session": session_json(&session, &user),
         "session_token": session.session_token,
-        "session_jwt": session_jwt(&emu, &session, &user)?,
+        "session_jwt": signed(session_jwt(&emu, &session, &user))?,
         "user": user_json(&user),
     }))
 }
@@ -409,7 +421,7 @@ pub(crate) async fn revoke_session(
     body: Bytes,
 ) -> Reply {
     let req: SessionRef = request(&emu, &headers, &body)?;
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let mut data = emu.data();
     find_session(&emu, &mut data, &req)?.revoked = true;
     ok(json!({}))
 }

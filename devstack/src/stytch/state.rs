@@ -1,18 +1,70 @@
-//! What the emulator remembers: users by email, magic-link tokens, sessions and sent mail.
+//! The emulated Stytch project and what it remembers: users by email, magic-link tokens,
+//! sessions and sent mail.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// URL-safe random text of `bytes` random bytes (44 characters for 33, Stytch's token length).
-pub(crate) fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
+use crate::jwk::{KeyError, KeyRing};
+use crate::keys::random_token;
+
+/// A Stytch test project.
+#[derive(Clone)]
+pub struct Config {
+    /// `project-test-<uuid>`.
+    pub project_id: String,
+    /// `secret-test-…`.
+    pub secret: String,
+    /// Stytch's session JWTs live five minutes; tests shorten it to exercise refresh.
+    pub session_jwt_lifetime: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("project_id", &self.project_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A new project with fresh credentials in Stytch's shapes.
+    pub fn generate() -> Self {
+        Config {
+            project_id: format!("project-test-{}", uuid::Uuid::new_v4()),
+            secret: format!("secret-test-{}", random_token(27)),
+            session_jwt_lifetime: Duration::from_secs(300),
+        }
+    }
+}
+
+pub struct Emulator {
+    pub(crate) config: Config,
+    pub(crate) keys: KeyRing,
+    data: Mutex<Data>,
+}
+
+impl Emulator {
+    pub fn new(config: Config) -> Result<Arc<Self>, KeyError> {
+        let keys = KeyRing::new(|| format!("jwk-test-{}", uuid::Uuid::new_v4()))?;
+        Ok(Arc::new(Emulator {
+            config,
+            keys,
+            data: Default::default(),
+        }))
+    }
+
+    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Mail sent so far, oldest first.
+    pub fn outbox(&self) -> Vec<Mail> {
+        self.data().outbox.clone()
+    }
 }
 
 pub(crate) fn new_id(prefix: &str) -> String {

@@ -1,11 +1,63 @@
-//! What the emulator remembers: authorization codes (single use, bound to their PKCE
-//! challenge; WorkOS' code exchange takes no redirect URI), sessions, refresh tokens (single use: each refresh hands out the next),
+//! The emulated WorkOS environment and what it remembers: the application registered at it,
+//! authorization codes (single use, bound to their PKCE challenge; WorkOS' code exchange takes
+//! no redirect URI), sessions, refresh tokens (single use: each refresh hands out the next),
 //! and the changes a test asked for in the next access token.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+use tokio::net::TcpListener;
+
+use crate::hosted::{Registration, base_url};
+use crate::jwk::{KeyError, KeyRing};
+use crate::keys::random_token;
+
+/// Crockford's base32, the alphabet of WorkOS' ULID-based ids.
+const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn crockford(bytes: &[u8], len: usize) -> String {
+    bytes
+        .iter()
+        .cycle()
+        .take(len)
+        .map(|b| CROCKFORD[usize::from(*b) % CROCKFORD.len()] as char)
+        .collect()
+}
+
+/// A new id in WorkOS' shape: `<prefix>_01` and 24 more ULID characters.
+pub(crate) fn new_id(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}_01{}", crockford(&bytes, 24))
+}
+
+/// The application registered at the emulated WorkOS environment; its secret is the
+/// environment's API key (`sk_test_…`), also the client secret of the code exchange.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub client: Registration,
+}
+
+impl Config {
+    /// A new application with credentials in WorkOS' shapes.
+    pub fn generate() -> Self {
+        Config {
+            client: Registration {
+                client_id: new_id("client"),
+                secret: format!("sk_test_{}", random_token(36)),
+                redirect_uris: Vec::new(),
+                logout_uris: Vec::new(),
+                // WorkOS' access tokens live five minutes.
+                token_lifetime: Duration::from_secs(300),
+            },
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub(crate) struct User {
@@ -53,4 +105,51 @@ pub(crate) struct Data {
     pub logouts: Vec<String>,
     /// The JWKS answers 503 (an outage of WorkOS' key endpoint).
     pub jwks_down: bool,
+}
+
+pub struct Emulator {
+    pub(crate) config: Config,
+    /// `http://127.0.0.1:<port>`, known once the emulator listens.
+    pub(crate) base: String,
+    pub(crate) keys: KeyRing,
+    data: Mutex<Data>,
+}
+
+impl Emulator {
+    pub fn new(config: Config, listener: &TcpListener) -> Result<Arc<Self>, KeyError> {
+        let keys = KeyRing::new(|| new_id("sso_oidc_key_pair"))?;
+        Ok(Arc::new(Emulator {
+            config,
+            base: base_url(listener),
+            keys,
+            data: Default::default(),
+        }))
+    }
+
+    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.config.client.client_id
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.config.client.secret
+    }
+
+    /// The access tokens' `iss`: the client-specific issuer of WorkOS' user management.
+    pub fn issuer(&self) -> String {
+        format!("{}/user_management/{}", self.base, self.client_id())
+    }
+
+    /// The user id this emulator gives `email` (stable across restarts).
+    pub fn user_id_for(&self, email: &str) -> String {
+        let digest = Sha256::digest(format!("workos:{}", email.to_lowercase()));
+        format!("user_01{}", crockford(&digest, 24))
+    }
 }

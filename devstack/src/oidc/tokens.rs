@@ -1,4 +1,6 @@
-//! The ID token each flavour signs: the standard claims plus the provider's own.
+//! What the emulated provider signs: the token response (access token, ID token, and a
+//! refresh token when the scope asks), and the ID token each flavour writes, the standard
+//! claims plus the provider's own.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -6,9 +8,73 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::state::{Data, User};
-use super::{Emulator, Flavor};
+use super::flavor::Flavor;
+use super::state::{Access, Data, Emulator, Grant, User};
 use crate::jwk::SigningKey;
+use crate::keys::random_token;
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// The token response: access token, ID token, and a refresh token when the scope asked.
+pub(crate) fn tokens(
+    emu: &Emulator,
+    data: &mut Data,
+    user: &User,
+    scope: &str,
+    nonce: Option<&str>,
+    sid: &str,
+) -> Result<Value, String> {
+    let flavor = emu.config.flavor;
+    let lifetime = emu.config.client.token_lifetime.as_secs() as i64;
+    let iat = now().unix_timestamp();
+    let access_token = match flavor {
+        // Kinde's access tokens are JWTs; the others' (without an API audience) are opaque.
+        Flavor::Kinde => emu
+            .keys
+            .sign(&json!({
+                "aud": [], "azp": emu.client_id(), "exp": iat + lifetime, "iat": iat,
+                "iss": emu.issuer(), "jti": uuid::Uuid::new_v4().to_string(),
+                "scp": scope.split(' ').collect::<Vec<_>>(), "sub": user.sub,
+                "org_code": "org_0123456789a", "permissions": [], "feature_flags": {},
+            }))
+            .map_err(|e| e.to_string())?,
+        _ => random_token(32),
+    };
+    data.access.insert(
+        access_token.clone(),
+        Access {
+            user: user.clone(),
+            expires_at: now() + time::Duration::seconds(lifetime),
+        },
+    );
+    let id_token = id_token(emu, data, user, nonce, sid, &access_token, lifetime)?;
+    let mut answer = json!({
+        "access_token": access_token,
+        "id_token": id_token,
+        "scope": scope,
+        "expires_in": lifetime,
+        "token_type": "Bearer",
+    });
+    if scope.split(' ').any(|s| s == flavor.refresh_scope())
+        && let Value::Object(map) = &mut answer
+    {
+        let refresh = random_token(32);
+        data.refresh.insert(
+            refresh.clone(),
+            Grant {
+                user: user.clone(),
+                client_id: emu.client_id().to_string(),
+                scope: scope.to_string(),
+                sid: sid.to_string(),
+                spent: false,
+            },
+        );
+        map.insert("refresh_token".into(), json!(refresh));
+    }
+    Ok(answer)
+}
 
 /// OIDC's `at_hash`: the left half of the access token's SHA-256, base64url.
 fn at_hash(access_token: &str) -> String {
@@ -16,7 +82,7 @@ fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-pub(crate) fn id_token(
+fn id_token(
     emu: &Emulator,
     data: &mut Data,
     user: &User,
@@ -27,7 +93,7 @@ pub(crate) fn id_token(
 ) -> Result<String, String> {
     let flavor = emu.config.flavor;
     let iat = OffsetDateTime::now_utc().unix_timestamp();
-    let client_id = emu.config.client_id.as_str();
+    let client_id = emu.client_id();
     let name = user.email.split('@').next().unwrap_or_default();
     let mut claims = json!({
         "iss": emu.issuer(),

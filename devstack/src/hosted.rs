@@ -1,8 +1,170 @@
-//! What the hosted pages of every redirect-provider emulator share: 302 redirects, query
-//! building, HTML escaping, and the one-field sign-in page.
+//! What the emulators of providers with a hosted sign-in page (WorkOS, and OpenID Connect in
+//! every flavour) share: the application registered at them, the authorize request's first
+//! checks, the one-field sign-in page and its form, the development routes (tamper with the
+//! next token, rotate and retire keys, end a user's sessions, the logouts seen), 302
+//! redirects, query building and HTML escaping. Each emulator implements [`Hosted`] and
+//! mounts [`routes`].
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::jwk::KeyRing;
+
+/// The application registered at an emulated provider, as its dashboard has it.
+#[derive(Clone)]
+pub struct Registration {
+    pub client_id: String,
+    /// The client secret (WorkOS: the API key, which is also the client secret).
+    pub secret: String,
+    /// The callback URLs the application may use ("allowed callback URLs").
+    pub redirect_uris: Vec<String>,
+    /// Where sign-out may return to ("allowed logout URLs"); the first is the default.
+    pub logout_uris: Vec<String>,
+    /// Access (and ID) token lifetime; shortened by tests to exercise refresh.
+    pub token_lifetime: Duration,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("client_id", &self.client_id)
+            .field("redirect_uris", &self.redirect_uris)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `http://127.0.0.1:<port>` of `listener`: the emulator's base URL (its issuer derives from it).
+pub(crate) fn base_url(listener: &TcpListener) -> String {
+    match listener.local_addr() {
+        Ok(addr) => format!("http://{addr}"),
+        Err(_) => "http://127.0.0.1".into(),
+    }
+}
+
+/// What the shared routes need of an emulator.
+pub(crate) trait Hosted: Send + Sync + 'static {
+    /// The authorization request's parameters, carried through the sign-in page's form.
+    type Params: DeserializeOwned + Send + 'static;
+    /// Changes to the next token the emulator signs, so tests can see the app refuse it.
+    type Tamper: DeserializeOwned + Send + 'static;
+
+    fn keys(&self) -> &KeyRing;
+    /// The callback, once the client and callback are known good; else the refusal.
+    fn check_authorize(&self, p: &Self::Params) -> Result<String, Box<Response>>;
+    fn state(p: &Self::Params) -> Option<&str>;
+    fn login_hint(p: &Self::Params) -> Option<&str>;
+    /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
+    fn issue_code(&self, p: &Self::Params, redirect_uri: &str, email: &str) -> Response;
+    /// The hosted sign-in page for this request.
+    fn sign_in_page(&self, p: &Self::Params) -> Response;
+    fn tamper_next(&self, tamper: Self::Tamper);
+    /// Ends every session of a user, as an administrator would in the dashboard.
+    fn revoke_user(&self, user_id: &str);
+    /// The logout requests seen, oldest first.
+    fn logouts(&self) -> Vec<String>;
+}
+
+/// The authorize endpoint at `authorize` and the development routes, for emulator `E`.
+pub(crate) fn routes<E: Hosted>(authorize: &str) -> Router<Arc<E>> {
+    Router::new()
+        .route(authorize, get(authorize_page::<E>))
+        .route("/dev/sign-in", post(sign_in::<E>))
+        .route("/dev/health", get(|| async { "ok" }))
+        .route("/dev/tamper", post(tamper::<E>))
+        .route("/dev/keys/rotate", post(rotate_keys::<E>))
+        .route("/dev/keys/retire", post(retire_keys::<E>))
+        .route("/dev/users/revoke", post(revoke_user::<E>))
+        .route("/dev/logouts", get(logouts::<E>))
+}
+
+async fn authorize_page<E: Hosted>(
+    State(emu): State<Arc<E>>,
+    Query(p): Query<E::Params>,
+) -> Response {
+    let redirect_uri = match emu.check_authorize(&p) {
+        Ok(uri) => uri,
+        Err(refused) => return *refused,
+    };
+    match email_of(E::login_hint(&p)) {
+        // Tests (and people who typed an address before) skip the page.
+        Some(email) => emu.issue_code(&p, &redirect_uri, email),
+        None => emu.sign_in_page(&p),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(bound = "P: DeserializeOwned")]
+struct SignInForm<P> {
+    #[serde(flatten)]
+    params: P,
+    email: Option<String>,
+    action: Option<String>,
+}
+
+/// The page's form: signs in as the address (or cancels), then back to the application.
+async fn sign_in<E: Hosted>(
+    State(emu): State<Arc<E>>,
+    Form(form): Form<SignInForm<E::Params>>,
+) -> Response {
+    // The hidden fields came back from the browser: check them as the first request was.
+    let redirect_uri = match emu.check_authorize(&form.params) {
+        Ok(uri) => uri,
+        Err(refused) => return *refused,
+    };
+    answer_sign_in_form(
+        &redirect_uri,
+        E::state(&form.params),
+        form.action.as_deref(),
+        form.email.as_deref(),
+        |email| emu.issue_code(&form.params, &redirect_uri, email),
+        || emu.sign_in_page(&form.params),
+    )
+}
+
+/// The next token carries these changes; the one after is normal again.
+async fn tamper<E: Hosted>(State(emu): State<Arc<E>>, Json(tamper): Json<E::Tamper>) -> StatusCode {
+    emu.tamper_next(tamper);
+    StatusCode::NO_CONTENT
+}
+
+async fn rotate_keys<E: Hosted>(State(emu): State<Arc<E>>) -> Response {
+    match emu.keys().rotate() {
+        Ok(kid) => Json(json!({ "kid": kid })).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn retire_keys<E: Hosted>(State(emu): State<Arc<E>>) -> StatusCode {
+    emu.keys().retire_old();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct RevokeUser {
+    sub: String,
+}
+
+async fn revoke_user<E: Hosted>(
+    State(emu): State<Arc<E>>,
+    Json(who): Json<RevokeUser>,
+) -> StatusCode {
+    emu.revoke_user(&who.sub);
+    StatusCode::NO_CONTENT
+}
+
+async fn logouts<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Value> {
+    Json(json!(emu.logouts()))
+}
 
 /// `302 Found`, as the providers redirect (axum's `Redirect::to` is a 303).
 pub(crate) fn found(location: &str) -> Response {
@@ -142,7 +304,7 @@ pub(crate) fn back_with_error(
 
 /// The hosted page's form came back: cancel (back with `access_denied`), sign in as the
 /// address, or show the page again when there is no address.
-pub(crate) fn answer_sign_in_form(
+fn answer_sign_in_form(
     redirect_uri: &str,
     state: Option<&str>,
     action: Option<&str>,
@@ -180,6 +342,14 @@ pub(crate) fn token_request<T: serde::de::DeserializeOwned>(
     } else {
         serde_urlencoded::from_bytes(body).map_err(|e| e.to_string())
     }
+}
+
+/// Whether a PKCE `verifier` is the one of the S256 `challenge`.
+pub(crate) fn verifier_matches(challenge: &str, verifier: &str) -> bool {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+        == challenge
 }
 
 /// PKCE as the emulated providers take it: none, or an S256 challenge (never `plain`).

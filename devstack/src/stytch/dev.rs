@@ -10,14 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Emulator;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use super::state::Emulator;
+use crate::hosted::escape;
 
 pub(crate) async fn page(State(emu): State<Arc<Emulator>>) -> Html<String> {
     let mails = emu.outbox();
@@ -93,7 +87,7 @@ pub(crate) async fn expire_magic_link(
     State(emu): State<Arc<Emulator>>,
     Path(token): Path<String>,
 ) -> Response {
-    let mut data = emu.data.lock().unwrap_or_else(|e| e.into_inner());
+    let mut data = emu.data();
     match data.magic_links.get_mut(&token) {
         Some(link) => {
             link.expires_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
