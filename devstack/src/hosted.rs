@@ -74,11 +74,14 @@ pub(crate) trait Hosted: Send + Sync + 'static {
     fn logouts(&self) -> Vec<String>;
 }
 
+/// Where the hosted sign-in page's form posts.
+const SIGN_IN_FORM: &str = "/dev/sign-in";
+
 /// The authorize endpoint at `authorize` and the development routes, for emulator `E`.
 pub(crate) fn routes<E: Hosted>(authorize: &str) -> Router<Arc<E>> {
     Router::new()
         .route(authorize, get(authorize_page::<E>))
-        .route("/dev/sign-in", post(sign_in::<E>))
+        .route(SIGN_IN_FORM, post(sign_in::<E>))
         .route("/dev/health", get(|| async { "ok" }))
         .route("/dev/tamper", post(tamper::<E>))
         .route("/dev/keys/rotate", post(rotate_keys::<E>))
@@ -213,12 +216,9 @@ pub(crate) fn error_page(
 }
 
 /// The hosted sign-in page: one field (an email address), Continue and Cancel, posting the
-/// authorization request's `hidden` parameters back to `action`.
-pub(crate) fn sign_in_page(
-    provider: &str,
-    action: &str,
-    hidden: &[(&str, &Option<String>)],
-) -> Response {
+/// authorization request's `hidden` parameters back to the sign-in form's route.
+pub(crate) fn sign_in_page(provider: &str, hidden: &[(&str, &Option<String>)]) -> Response {
+    let action = SIGN_IN_FORM;
     let hidden: String = hidden
         .iter()
         .filter_map(|(name, value)| {

@@ -39,80 +39,6 @@ pub(crate) struct AuthorizeParams {
     pub login_hint: Option<String>,
 }
 
-/// The callback to send the browser back to, once the client and callback are known good;
-/// otherwise the page or redirect that refuses the request.
-pub(crate) fn check_authorize(
-    emu: &Emulator,
-    p: &AuthorizeParams,
-) -> Result<String, Box<Response>> {
-    let redirect_uri = check_client(
-        emu.config.flavor.display(),
-        p.client_id.as_deref(),
-        emu.client_id(),
-        p.redirect_uri.as_deref(),
-        &emu.config.client.redirect_uris,
-    )?;
-    let back = |error: &str, description: &str| {
-        back_with_error(&redirect_uri, p.state.as_deref(), error, description)
-    };
-    if p.response_type.as_deref() != Some("code") {
-        return Err(back(
-            "unsupported_response_type",
-            "Only the authorization code flow is supported.",
-        ));
-    }
-    if !p
-        .scope
-        .as_deref()
-        .is_some_and(|s| s.split(' ').any(|s| s == "openid"))
-    {
-        return Err(back("invalid_scope", "The openid scope is required."));
-    }
-    if !pkce_ok(
-        p.code_challenge.as_deref(),
-        p.code_challenge_method.as_deref(),
-    ) {
-        return Err(back(
-            "invalid_request",
-            "code_challenge_method must be S256 with a code_challenge.",
-        ));
-    }
-    Ok(redirect_uri)
-}
-
-/// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
-pub(crate) fn issue_code(
-    emu: &Emulator,
-    p: &AuthorizeParams,
-    redirect_uri: &str,
-    email: &str,
-) -> Response {
-    let code = random_token(24);
-    let user = User {
-        sub: emu.user_id_for(email),
-        email: email.to_lowercase(),
-    };
-    emu.data().codes.insert(
-        code.clone(),
-        Code {
-            user,
-            client_id: emu.client_id().to_string(),
-            redirect_uri: redirect_uri.to_string(),
-            code_challenge: p.code_challenge.clone(),
-            nonce: p.nonce.clone(),
-            scope: p.scope.clone().unwrap_or_default(),
-            expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
-            used: false,
-            sid: random_token(16),
-        },
-    );
-    let mut params = vec![("code", code.as_str())];
-    if let Some(state) = p.state.as_deref() {
-        params.push(("state", state));
-    }
-    found(&with_query(redirect_uri, &params))
-}
-
 #[derive(Deserialize)]
 pub(crate) struct LogoutParams {
     #[serde(rename = "returnTo")]
@@ -162,8 +88,42 @@ impl Hosted for Emulator {
         &self.keys
     }
 
+    /// The callback to send the browser back to, once the client and callback are known good;
+    /// otherwise the page or redirect that refuses the request.
     fn check_authorize(&self, p: &AuthorizeParams) -> Result<String, Box<Response>> {
-        check_authorize(self, p)
+        let redirect_uri = check_client(
+            self.config.flavor.display(),
+            p.client_id.as_deref(),
+            self.client_id(),
+            p.redirect_uri.as_deref(),
+            &self.config.client.redirect_uris,
+        )?;
+        let back = |error: &str, description: &str| {
+            back_with_error(&redirect_uri, p.state.as_deref(), error, description)
+        };
+        if p.response_type.as_deref() != Some("code") {
+            return Err(back(
+                "unsupported_response_type",
+                "Only the authorization code flow is supported.",
+            ));
+        }
+        if !p
+            .scope
+            .as_deref()
+            .is_some_and(|s| s.split(' ').any(|s| s == "openid"))
+        {
+            return Err(back("invalid_scope", "The openid scope is required."));
+        }
+        if !pkce_ok(
+            p.code_challenge.as_deref(),
+            p.code_challenge_method.as_deref(),
+        ) {
+            return Err(back(
+                "invalid_request",
+                "code_challenge_method must be S256 with a code_challenge.",
+            ));
+        }
+        Ok(redirect_uri)
     }
 
     fn state(p: &AuthorizeParams) -> Option<&str> {
@@ -174,14 +134,37 @@ impl Hosted for Emulator {
         p.login_hint.as_deref()
     }
 
+    /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
     fn issue_code(&self, p: &AuthorizeParams, redirect_uri: &str, email: &str) -> Response {
-        issue_code(self, p, redirect_uri, email)
+        let code = random_token(24);
+        let user = User {
+            sub: self.user_id_for(email),
+            email: email.to_lowercase(),
+        };
+        self.data().codes.insert(
+            code.clone(),
+            Code {
+                user,
+                client_id: self.client_id().to_string(),
+                redirect_uri: redirect_uri.to_string(),
+                code_challenge: p.code_challenge.clone(),
+                nonce: p.nonce.clone(),
+                scope: p.scope.clone().unwrap_or_default(),
+                expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
+                used: false,
+                sid: random_token(16),
+            },
+        );
+        let mut params = vec![("code", code.as_str())];
+        if let Some(state) = p.state.as_deref() {
+            params.push(("state", state));
+        }
+        found(&with_query(redirect_uri, &params))
     }
 
     fn sign_in_page(&self, p: &AuthorizeParams) -> Response {
         crate::hosted::sign_in_page(
             self.config.flavor.display(),
-            "/dev/sign-in",
             &[
                 ("client_id", &p.client_id),
                 ("redirect_uri", &p.redirect_uri),

@@ -30,72 +30,6 @@ pub(crate) struct AuthorizeParams {
     pub login_hint: Option<String>,
 }
 
-/// The callback to send the browser back to, once the client and callback are known good;
-/// otherwise the page or redirect that refuses the request.
-pub(crate) fn check_authorize(
-    emu: &Emulator,
-    p: &AuthorizeParams,
-) -> Result<String, Box<Response>> {
-    let redirect_uri = check_client(
-        NAME,
-        p.client_id.as_deref(),
-        emu.client_id(),
-        p.redirect_uri.as_deref(),
-        &emu.config.client.redirect_uris,
-    )?;
-    let back = |error: &str, description: &str| {
-        back_with_error(&redirect_uri, p.state.as_deref(), error, description)
-    };
-    if p.response_type.as_deref() != Some("code") {
-        return Err(back("invalid_request", "response_type must be code."));
-    }
-    // The emulator has AuthKit only: no SSO connections or organizations.
-    if p.provider.as_deref() != Some("authkit") {
-        return Err(back(
-            "invalid_request",
-            "One of provider=authkit, connection_id or organization_id is required.",
-        ));
-    }
-    if !pkce_ok(
-        p.code_challenge.as_deref(),
-        p.code_challenge_method.as_deref(),
-    ) {
-        return Err(back(
-            "invalid_request",
-            "code_challenge_method must be S256 with a code_challenge.",
-        ));
-    }
-    Ok(redirect_uri)
-}
-
-/// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
-pub(crate) fn issue_code(
-    emu: &Emulator,
-    p: &AuthorizeParams,
-    redirect_uri: &str,
-    email: &str,
-) -> Response {
-    let code = new_id("code").replacen("code_", "", 1);
-    let user = User {
-        id: emu.user_id_for(email),
-        email: email.to_lowercase(),
-    };
-    emu.data().codes.insert(
-        code.clone(),
-        Code {
-            user,
-            code_challenge: p.code_challenge.clone(),
-            expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(10),
-            used: false,
-        },
-    );
-    let mut params = vec![("code", code.as_str())];
-    if let Some(state) = p.state.as_deref() {
-        params.push(("state", state));
-    }
-    found(&with_query(redirect_uri, &params))
-}
-
 #[derive(Deserialize)]
 pub(crate) struct LogoutParams {
     session_id: Option<String>,
@@ -151,8 +85,39 @@ impl Hosted for Emulator {
         &self.keys
     }
 
+    /// The callback to send the browser back to, once the client and callback are known good;
+    /// otherwise the page or redirect that refuses the request.
     fn check_authorize(&self, p: &AuthorizeParams) -> Result<String, Box<Response>> {
-        check_authorize(self, p)
+        let redirect_uri = check_client(
+            NAME,
+            p.client_id.as_deref(),
+            self.client_id(),
+            p.redirect_uri.as_deref(),
+            &self.config.client.redirect_uris,
+        )?;
+        let back = |error: &str, description: &str| {
+            back_with_error(&redirect_uri, p.state.as_deref(), error, description)
+        };
+        if p.response_type.as_deref() != Some("code") {
+            return Err(back("invalid_request", "response_type must be code."));
+        }
+        // The emulator has AuthKit only: no SSO connections or organizations.
+        if p.provider.as_deref() != Some("authkit") {
+            return Err(back(
+                "invalid_request",
+                "One of provider=authkit, connection_id or organization_id is required.",
+            ));
+        }
+        if !pkce_ok(
+            p.code_challenge.as_deref(),
+            p.code_challenge_method.as_deref(),
+        ) {
+            return Err(back(
+                "invalid_request",
+                "code_challenge_method must be S256 with a code_challenge.",
+            ));
+        }
+        Ok(redirect_uri)
     }
 
     fn state(p: &AuthorizeParams) -> Option<&str> {
@@ -163,14 +128,32 @@ impl Hosted for Emulator {
         p.login_hint.as_deref()
     }
 
+    /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
     fn issue_code(&self, p: &AuthorizeParams, redirect_uri: &str, email: &str) -> Response {
-        issue_code(self, p, redirect_uri, email)
+        let code = new_id("code").replacen("code_", "", 1);
+        let user = User {
+            id: self.user_id_for(email),
+            email: email.to_lowercase(),
+        };
+        self.data().codes.insert(
+            code.clone(),
+            Code {
+                user,
+                code_challenge: p.code_challenge.clone(),
+                expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(10),
+                used: false,
+            },
+        );
+        let mut params = vec![("code", code.as_str())];
+        if let Some(state) = p.state.as_deref() {
+            params.push(("state", state));
+        }
+        found(&with_query(redirect_uri, &params))
     }
 
     fn sign_in_page(&self, p: &AuthorizeParams) -> Response {
         crate::hosted::sign_in_page(
             NAME,
-            "/dev/sign-in",
             &[
                 ("client_id", &p.client_id),
                 ("redirect_uri", &p.redirect_uri),
