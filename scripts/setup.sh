@@ -40,7 +40,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-# The module-cycle check (scripts/check-cycles.py).
+# The module check (scripts/check-modules.py).
 if ! command -v python3 >/dev/null 2>&1; then
   apt_install python3
 fi

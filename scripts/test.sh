@@ -14,8 +14,8 @@ scripts/setup.sh
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
-say "no import cycles among modules (src, devstack/src)"
-python3 scripts/check-cycles.py src devstack/src
+say "modules: no import cycle (src, devstack/src), none against the layers (src)"
+python3 scripts/check-modules.py src devstack/src
 
 say "cargo clippy (server: ssr)"
 cargo clippy --workspace --all-targets --features ssr --locked -- -D warnings

@@ -74,14 +74,31 @@ fn saved_credentials(
     Ok((value(a), value(b)))
 }
 
+/// A value an older stack kept in `local.env` (Stytch's credentials were there), so a
+/// stack made before they moved to `stytch.env` keeps its project.
+fn legacy(setup: &Setup<'_>, name: &str) -> Option<String> {
+    std::fs::read_to_string(setup.dir.join("local.env"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
 fn start_stytch(listener: TcpListener, setup: &Setup<'_>) -> Result<Started, String> {
     let fresh = stytch::Config::generate();
     let (project_id, secret) = saved_credentials(
         setup,
         "stytch",
         [
-            ("STYTCH_PROJECT_ID", fresh.project_id),
-            ("STYTCH_SECRET", fresh.secret),
+            (
+                "PROJECT_ID",
+                legacy(setup, "STYTCH_PROJECT_ID").unwrap_or(fresh.project_id),
+            ),
+            (
+                "SECRET",
+                legacy(setup, "STYTCH_SECRET").unwrap_or(fresh.secret),
+            ),
         ],
     )?;
     let emulator = stytch::Emulator::new(stytch::Config {

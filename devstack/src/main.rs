@@ -184,16 +184,10 @@ async fn up(args: UpArgs) -> Result<(), String> {
     let insforge =
         InsForgeSwitch::start(config, ([127, 0, 0, 1], args.insforge_port).into()).await?;
 
-    // The app's session secret persists with the rest of the stack, so the app's configuration
-    // stays valid across restarts (sessions themselves do not).
-    let local_file = dir.join("local.env");
-    let local = load_or_generate(&local_file, &[("SESSION_SECRET", &random_secret)])
-        .map_err(|e| format!("{}: {e}", local_file.display()))?;
-    let session_secret = local.first().map(|(_, v)| v.clone()).unwrap_or_default();
     let site_url = args.site_url.trim_end_matches('/');
     let mut env = keys.env_lines(Some(&insforge.url()));
     env.push_str(&format!(
-        "SESSION_SECRET={session_secret}\nSITE_URL={site_url}\nAUTH_PROVIDERS={}\n",
+        "SITE_URL={site_url}\nAUTH_PROVIDERS={}\n",
         args.providers.trim(),
     ));
     // Every provider emulator, on its port.
@@ -228,6 +222,13 @@ async fn up(args: UpArgs) -> Result<(), String> {
         env.push_str(&started.env);
         emulators.push(started.server);
     }
+    // The app's session secret persists with the rest of the stack, so the app's configuration
+    // stays valid across restarts (sessions themselves do not).
+    let local_file = dir.join("local.env");
+    let local = load_or_generate(&local_file, &[("SESSION_SECRET", &random_secret)])
+        .map_err(|e| format!("{}: {e}", local_file.display()))?;
+    let session_secret = local.first().map(|(_, v)| v.clone()).unwrap_or_default();
+    env.push_str(&format!("SESSION_SECRET={session_secret}\n"));
     let env_file = dir.join("app.env");
     devstack::keys::write_private(&env_file, &env)
         .map_err(|e| format!("{}: {e}", env_file.display()))?;

@@ -4,12 +4,13 @@
 
 use leptos::prelude::*;
 
-use super::{SignInOption, User};
+use super::model::{SignInOption, User};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     paths::{HOME, SIGNED_OUT, local_path, sent_url, sign_in_error_url},
     server::context::{auth, cookies, respond, services},
+    server::provider::Step,
     server::session::Auth,
 };
 
@@ -32,16 +33,16 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String, AppError> {
     let next = next.filter(|n| local_path(n).is_some());
     let work = async {
-        let email = super::check_email(&email)?;
+        let email = super::model::check_email(&email)?;
         let services = services()?;
         let provider = services
             .providers
             .by_email()
             .ok_or(AppError::SignInFailed)?;
         provider
-            .send_link(&email, &services.callback_url, services.link_minutes)
+            .send_link(&email, &services.magic_link_url, services.link_minutes)
             .await
-            .map_err(|e| e.to_user(provider.name(), "sending a sign-in link"))?;
+            .map_err(|e| e.to_user(provider.name(), Step::SendLink))?;
         if let Some(next) = &next {
             services.sessions.set_next(&cookies().await?, next);
         }
@@ -64,7 +65,7 @@ pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
     let session = provider
         .redeem_link(&token, services.session_minutes)
         .await
-        .map_err(|e| e.to_user(provider.name(), "redeeming a sign-in link"))?;
+        .map_err(|e| e.to_user(provider.name(), Step::RedeemLink))?;
     let cookies = cookies().await?;
     services
         .sessions

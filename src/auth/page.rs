@@ -5,7 +5,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::api::{StartSignIn, sign_in_options};
-use super::{SignInOption, check_email};
+use super::model::{SignInOption, check_email};
 use crate::error::AppError;
 use crate::paths::{SIGN_IN, local_path, provider_sign_in_url, query_param};
 use crate::theme::ThemeToggle;

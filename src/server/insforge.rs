@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 use uuid::Uuid;
 
-use crate::todos::{Todo, TodoPatch};
+use crate::todos::model::{Todo, TodoPatch};
 
 /// The columns the app reads; `user_id` stays on the server side of InsForge.
 const TODO_COLUMNS: &str = "id,title,is_complete,created_at";

@@ -36,9 +36,34 @@ pub enum ProviderError {
     LinkUsed,
 }
 
+/// What the user was doing when a provider failed: what they are told depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Leaving for a provider's hosted page.
+    Start,
+    /// Back at the callback, exchanging the code.
+    Finish,
+    /// Asking for an emailed sign-in link.
+    SendLink,
+    /// Opening an emailed sign-in link.
+    RedeemLink,
+}
+
+impl Step {
+    fn describe(self) -> &'static str {
+        match self {
+            Step::Start => "starting a sign-in",
+            Step::Finish => "finishing a sign-in",
+            Step::SendLink => "sending a sign-in link",
+            Step::RedeemLink => "redeeming a sign-in link",
+        }
+    }
+}
+
 impl ProviderError {
     /// What the user is told, logged here with the detail they are not.
-    pub fn to_user(&self, provider: &str, action: &str) -> AppError {
+    pub fn to_user(&self, provider: &str, step: Step) -> AppError {
+        let action = step.describe();
         match self {
             ProviderError::Unavailable(_) => {
                 tracing::warn!(provider, "{action}: {self}");
@@ -55,14 +80,18 @@ impl ProviderError {
             ProviderError::Misconfigured(_) => {
                 tracing::error!(
                     provider,
-                    "{action}: {self} (check the provider's credentials, its issuer or API URL, \
-                     and the callback URLs registered in its dashboard)"
+                    "{action}: {self} (check the provider's settings here and the callback URLs \
+                     in its dashboard)"
                 );
                 AppError::ProviderMisconfigured
             }
             ProviderError::Unexpected(_) => {
                 tracing::error!(provider, "{action}: {self}");
-                AppError::SignInFailed
+                match step {
+                    // Nothing to verify yet: the fault is ours or the provider's.
+                    Step::SendLink => AppError::Internal,
+                    Step::Start | Step::Finish | Step::RedeemLink => AppError::SignInFailed,
+                }
             }
             ProviderError::InvalidEmail => AppError::EmailInvalid,
             ProviderError::LinkUnknown => AppError::LinkUnknown,

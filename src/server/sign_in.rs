@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_cookies::Cookies;
 
+use super::provider::Step;
 use super::session::PendingSignIn;
 use super::state::AppState;
 use crate::error::AppError;
@@ -52,7 +53,7 @@ pub async fn start(
             );
             Redirect::to(url.as_str()).into_response()
         }
-        Err(e) => to_sign_in(&e.to_user(&name, "starting a sign-in")),
+        Err(e) => to_sign_in(&e.to_user(&name, Step::Start)),
     }
 }
 
@@ -117,6 +118,6 @@ pub async fn callback(
             tracing::info!(provider = %name, user = %session.user_id, "signed in");
             Redirect::to(pending.next.as_deref().unwrap_or(HOME)).into_response()
         }
-        Err(e) => to_sign_in(&e.to_user(&name, "finishing a sign-in")),
+        Err(e) => to_sign_in(&e.to_user(&name, Step::Finish)),
     }
 }

@@ -83,7 +83,7 @@ pub struct Services {
     /// register it (no trailing slash).
     pub logout_return: String,
     /// Where an emailed sign-in link leads (with its token).
-    pub callback_url: Url,
+    pub magic_link_url: Url,
     /// `scheme://host[:port]` of SITE_URL: what a browser sends as `Origin` from our pages.
     pub site_origin: String,
     pub session_minutes: u32,
@@ -92,7 +92,7 @@ pub struct Services {
 
 impl Services {
     pub fn new(config: &WebConfig) -> Result<Self, String> {
-        let callback_url = config
+        let magic_link_url = config
             .site_url
             .join(segment(MAGIC_LINK))
             .map_err(|e| format!("SITE_URL: {e}"))?;
@@ -109,7 +109,7 @@ impl Services {
             )
             .map_err(|e| e.to_string())?,
             logout_return: config.site_url.as_str().trim_end_matches('/').to_string(),
-            callback_url,
+            magic_link_url,
             site_origin: config.site_url.origin().ascii_serialization(),
             session_minutes: config.session_minutes,
             link_minutes: config.link_minutes,

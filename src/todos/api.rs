@@ -6,14 +6,14 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::Todo;
+use super::model::Todo;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     paths::{HOME, todos_url},
     server::context::{insforge_access, respond},
     server::insforge::InsForgeError,
-    todos::{TodoPatch, normalize_title},
+    todos::model::{TodoPatch, normalize_title},
 };
 
 /// What the user is told about an InsForge failure, logged with the detail they are not.

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::api::{AddTodo, DeleteTodo, RenameTodo, SetDone, list_todos};
+use super::model::{Todo, normalize_title};
 use super::row::{FormEcho, RowActions, TodoRow, is_title_error};
-use super::{Todo, normalize_title};
 use crate::auth::api::{SignOut, current_user};
 use crate::error::AppError;
 use crate::paths::{HOME, query_param};

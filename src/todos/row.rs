@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
 use super::api::{DeleteTodo, RenameTodo, SetDone};
-use super::{Todo, normalize_title};
+use super::model::{Todo, normalize_title};
 use crate::error::AppError;
 use crate::paths::{HOME, edit_url};
 

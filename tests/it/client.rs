@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::any;
 use insforge_auth::server::config;
 use insforge_auth::server::insforge::{ClientOptions, InsForgeClient, InsForgeError};
-use insforge_auth::todos::TodoPatch;
+use insforge_auth::todos::model::TodoPatch;
 
 #[tokio::test]
 async fn create_list_update_toggle_delete() {

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use insforge_auth::server::insforge::InsForgeError;
-use insforge_auth::todos::TodoPatch;
+use insforge_auth::todos::model::TodoPatch;
 use serde_json::json;
 
 async fn count_rows(token: &str) -> usize {

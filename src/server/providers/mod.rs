@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
-use crate::auth::SignInOption;
+use crate::auth::model::SignInOption;
 use crate::server::config::{ConfigError, Source};
 use crate::server::provider::{Check, Provider};
 
@@ -200,5 +200,37 @@ impl Providers {
     /// provider's sign-out page, to send the browser through (it comes back to `return_to`).
     pub async fn sign_out(&self, provider: &str, state: &Value, return_to: &str) -> Option<Url> {
         self.get(provider)?.sign_out(state, return_to).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::oidc::OidcState;
+    use super::stytch::StytchState;
+    use super::workos::WorkOsState;
+    use crate::server::provider::write_state;
+
+    /// Each provider's session state reads as the app's earlier versions wrote it, and is
+    /// written the same way, so neither an upgrade nor a rollback signs anybody out.
+    #[test]
+    fn session_states_keep_their_format() {
+        let same = |old: Value, state: Value| assert_eq!(old, state);
+        let oidc = json!({ "kind": "oidc", "refresh": "r1", "fresh_until": 1_700_000_000 });
+        let parsed: OidcState = serde_json::from_value(oidc.clone()).expect("oidc");
+        same(oidc, write_state(&parsed).expect("written"));
+        let workos = json!({
+            "kind": "workos", "access_token": "a", "refresh_token": "r", "session_id": "s"
+        });
+        let parsed: WorkOsState = serde_json::from_value(workos.clone()).expect("workos");
+        same(workos, write_state(&parsed).expect("written"));
+        let stytch = json!({ "kind": "stytch", "token": "t", "jwt": "j" });
+        let parsed: StytchState = serde_json::from_value(stytch.clone()).expect("stytch");
+        same(stytch, write_state(&parsed).expect("written"));
+        let no_refresh = json!({ "kind": "oidc", "refresh": null, "fresh_until": 1 });
+        let parsed: OidcState = serde_json::from_value(no_refresh).expect("no refresh token");
+        assert_eq!(parsed.refresh, None);
+        assert!(serde_json::from_value::<OidcState>(json!({ "kind": "oidc" })).is_err());
     }
 }

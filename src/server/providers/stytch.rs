@@ -121,6 +121,8 @@ impl StytchSession {
 /// What the session cookie keeps: Stytch's opaque session token (for refresh and
 /// revocation) and its session JWT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Tagged as the app's earlier versions wrote it, so a rollback still reads the session.
+#[serde(tag = "kind", rename = "stytch")]
 pub struct StytchState {
     pub token: String,
     pub jwt: String,

@@ -83,6 +83,8 @@ impl WorkOsConfig {
 /// What the session cookie keeps: the access token (verified on each request), its
 /// single-use refresh token, and the WorkOS session the logout URL ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Tagged as the app's earlier versions wrote it, so a rollback still reads the session.
+#[serde(tag = "kind", rename = "workos")]
 pub struct WorkOsState {
     pub access_token: String,
     pub refresh_token: String,

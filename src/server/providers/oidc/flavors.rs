@@ -27,7 +27,7 @@ pub enum IssuerForm {
 
 /// Where the browser goes to end the session at the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignOut {
+pub enum LogoutStyle {
     /// The discovered `end_session_endpoint` (`client_id`, `post_logout_redirect_uri`), or none.
     Discovered,
     /// As `Discovered`; without one, Auth0's older `/v2/logout` (`returnTo`, `client_id`).
@@ -36,8 +36,8 @@ pub enum SignOut {
     KindeLogout,
 }
 
-/// One flavour's quirks. In `prefix` and `callback`, `{NAME}` and `{name}` stand for a generic
-/// issuer's name in `AUTH_PROVIDERS`.
+/// One flavour's quirks. In `prefix`, `issuer_var` and `callback`, `{NAME}` and `{name}` stand
+/// for a generic issuer's name in `AUTH_PROVIDERS`.
 #[derive(Debug, Clone, Copy)]
 pub struct Quirks {
     pub label: &'static str,
@@ -54,7 +54,7 @@ pub struct Quirks {
     /// ID tokens list other audiences (the APIs asked for) beside the client; `azp` must still
     /// name the client.
     pub other_audiences: bool,
-    pub sign_out: SignOut,
+    pub sign_out: LogoutStyle,
 }
 
 impl OidcFlavor {
@@ -77,7 +77,7 @@ impl OidcFlavor {
                 callback: "auth/callback",
                 scopes: "profile email offline_access",
                 other_audiences: false,
-                sign_out: SignOut::DiscoveredOrAuth0V2,
+                sign_out: LogoutStyle::DiscoveredOrAuth0V2,
             },
             OidcFlavor::Kinde => Quirks {
                 label: "Kinde",
@@ -89,7 +89,7 @@ impl OidcFlavor {
                 // Kinde's name for the refresh-token scope.
                 scopes: "profile email offline",
                 other_audiences: true,
-                sign_out: SignOut::KindeLogout,
+                sign_out: LogoutStyle::KindeLogout,
             },
             OidcFlavor::Clerk => Quirks {
                 label: "Clerk",
@@ -100,10 +100,11 @@ impl OidcFlavor {
                 callback: "auth/callback/clerk",
                 scopes: "profile email offline_access",
                 other_audiences: false,
-                sign_out: SignOut::Discovered,
+                sign_out: LogoutStyle::Discovered,
             },
             OidcFlavor::Generic => Quirks {
-                label: "{name}",
+                // `OIDC_<NAME>_LABEL`, or the name.
+                label: "",
                 prefix: "OIDC_{NAME}",
                 issuer_var: "OIDC_{NAME}_ISSUER_URL",
                 issuer_form: IssuerForm::AsWritten,
@@ -111,7 +112,7 @@ impl OidcFlavor {
                 callback: "auth/callback/{name}",
                 scopes: "profile email offline_access",
                 other_audiences: false,
-                sign_out: SignOut::Discovered,
+                sign_out: LogoutStyle::Discovered,
             },
         }
     }

@@ -32,7 +32,7 @@ mod flavors;
 mod sign_out;
 mod verify;
 
-pub use flavors::{IssuerForm, OidcConfig, OidcFlavor, Quirks, SignOut};
+pub use flavors::{IssuerForm, LogoutStyle, OidcConfig, OidcFlavor, Quirks};
 
 /// Assumed when a token response has no `expires_in`.
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
@@ -50,6 +50,8 @@ pub struct OidcSession {
 /// What the session cookie keeps: the refresh token, if the provider gave one, and when the
 /// tokens it issued expire (the next refresh is due then).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Tagged as the app's earlier versions wrote it, so a rollback still reads the session.
+#[serde(tag = "kind", rename = "oidc")]
 pub struct OidcState {
     pub refresh: Option<String>,
     pub fresh_until: i64,

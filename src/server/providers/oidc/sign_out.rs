@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::flavors::{OidcConfig, SignOut};
+use super::flavors::{LogoutStyle, OidcConfig};
 
 /// The provider's sign-out page for `config`, given the `end_session_endpoint` its discovery
 /// published (if any), coming back to `return_to`; `None` when there is none.
@@ -14,7 +14,7 @@ pub(super) fn logout_url(
     let issuer = config.issuer.trim_end_matches('/');
     let (url, params): (String, Vec<(&str, &str)>) =
         match (config.flavor.quirks().sign_out, end_session) {
-            (SignOut::KindeLogout, _) => {
+            (LogoutStyle::KindeLogout, _) => {
                 (format!("{issuer}/logout"), vec![("redirect", return_to)])
             }
             (_, Some(endpoint)) => (
@@ -25,11 +25,11 @@ pub(super) fn logout_url(
                 ],
             ),
             // Auth0 tenants without RP-initiated logout: its older endpoint.
-            (SignOut::DiscoveredOrAuth0V2, None) => (
+            (LogoutStyle::DiscoveredOrAuth0V2, None) => (
                 format!("{issuer}/v2/logout"),
                 vec![("returnTo", return_to), ("client_id", &config.client_id)],
             ),
-            (SignOut::Discovered, None) => return None,
+            (LogoutStyle::Discovered, None) => return None,
         };
     let mut url = Url::parse(&url).ok()?;
     url.query_pairs_mut().extend_pairs(params);

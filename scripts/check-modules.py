@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Fails when the modules of a Rust crate import each other in a cycle.
+"""Fails when the modules of a Rust crate import each other in a cycle, or (for the web app's
+`src/`) when an import goes against its layers (`LAYERS` below).
 
-    scripts/check-cycles.py src devstack/src
+    scripts/check-modules.py src devstack/src
 
 Each argument is a crate's source folder (the one holding lib.rs). A module is a file
 (`a.rs` or `a/mod.rs` is `a`, `a/b.rs` is `a::b`); inline modules (`mod tests { … }`) belong
@@ -16,6 +17,20 @@ install for a check that needs only the paths as written.
 import re
 import sys
 from pathlib import Path
+
+# The web app's layers. A name covers the module and every module under it.
+LAYERS = {
+    "src": {
+        # Isomorphic leaves: they import only each other.
+        "leaves": ["error", "paths", "auth::model", "todos::model"],
+        # Components, server functions and the app: server infrastructure never imports them.
+        "ui": [
+            "app", "theme", "auth::api", "auth::page", "auth::magic_link",
+            "todos::api", "todos::page", "todos::row",
+        ],
+        "server": ["server"],
+    }
+}
 
 PATH = re.compile(r"\b(crate|super|self)((?:::\w+)+)")
 MOD_DECL = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", re.M)
@@ -59,6 +74,8 @@ def strip_comments(text):
 
 def expand_use(tree):
     """`a::{b, c::{d, e}}` -> ['a::b', 'a::c::d', 'a::c::e'] (aliases and globs dropped)."""
+    # `X as Y` names X; `_` and globs name the module itself.
+    tree = re.sub(r"\s+as\s+\w+", "", tree)
     tree = re.sub(r"\s+", "", tree)
 
     def parse(s, prefix):
@@ -82,7 +99,6 @@ def expand_use(tree):
                 inner = part[brace + 1:part.rindex("}")]
                 paths += parse(inner, prefix + ([head] if head else []))
             else:
-                part = re.sub(r"as\w+$", "", part) if "as" in part else part
                 paths.append("::".join(prefix + [part]))
         return paths
 
@@ -208,6 +224,31 @@ def name(module):
     return "::".join(("crate",) + module)
 
 
+def layer_errors(root, graph):
+    """Imports that go against the layers of `root` (see LAYERS)."""
+    layers = LAYERS.get(root.as_posix().rstrip("/"))
+    if not layers:
+        return []
+
+    def within(module, names):
+        return any(module[: len(n.split("::"))] == tuple(n.split("::")) for n in names)
+
+    errors = []
+    for source, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            why = None
+            if target == ("app",) and source != ():
+                # The crate root (lib.rs, like main.rs) starts the app; nothing else imports it.
+                why = "nothing but the crate root imports app"
+            elif within(source, layers["leaves"]) and not within(target, layers["leaves"]):
+                why = "a leaf imports only leaves"
+            elif within(source, layers["server"]) and within(target, layers["ui"]):
+                why = "server code imports no component, server function or app"
+            if why:
+                errors.append(f"  {name(source)} -> {name(target)}: {why}")
+    return errors
+
+
 def main(roots):
     failed = False
     for root in map(Path, roots):
@@ -215,8 +256,16 @@ def main(roots):
         graph = {m: edges_of(m, f, mods) for m, f in mods.items()}
         found = cycles(graph)
         edges = sum(len(v) for v in graph.values())
+        wrong = layer_errors(root, graph)
+        if wrong:
+            failed = True
+            print(f"{root}: imports against the layers:")
+            print("\n".join(wrong))
         if not found:
-            print(f"{root}: {len(mods)} modules, {edges} imports, no cycle")
+            layered = ""
+            if root.as_posix().rstrip("/") in LAYERS and not wrong:
+                layered = " and none against the layers"
+            print(f"{root}: {len(mods)} modules, {edges} imports, no cycle{layered}")
             continue
         failed = True
         for comp in found:
