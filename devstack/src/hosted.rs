@@ -13,8 +13,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -53,20 +53,21 @@ pub(crate) fn base_url(listener: &TcpListener) -> String {
 
 /// What the shared routes need of an emulator.
 pub(crate) trait Hosted: Send + Sync + 'static {
-    /// The authorization request's parameters, carried through the sign-in page's form.
-    type Params: DeserializeOwned + Send + 'static;
+    /// The authorization request's parameters, carried through the sign-in page's form (as
+    /// hidden fields, each one it has but `login_hint`).
+    type Params: DeserializeOwned + Serialize + Send + 'static;
     /// Changes to the next token the emulator signs, so tests can see the app refuse it.
     type Tamper: DeserializeOwned + Send + 'static;
 
+    /// What the sign-in page calls the provider.
+    fn label(&self) -> &str;
     fn keys(&self) -> &KeyRing;
     /// The callback, once the client and callback are known good; else the refusal.
     fn check_authorize(&self, p: &Self::Params) -> Result<String, Box<Response>>;
     fn state(p: &Self::Params) -> Option<&str>;
     fn login_hint(p: &Self::Params) -> Option<&str>;
-    /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
-    fn issue_code(&self, p: &Self::Params, redirect_uri: &str, email: &str) -> Response;
-    /// The hosted sign-in page for this request.
-    fn sign_in_page(&self, p: &Self::Params) -> Response;
+    /// Signs `email` in: a fresh single-use code for this request (sent back to the callback).
+    fn issue_code(&self, p: &Self::Params, redirect_uri: &str, email: &str) -> String;
     fn tamper_next(&self, tamper: Self::Tamper);
     /// Ends every session of a user, as an administrator would in the dashboard.
     fn revoke_user(&self, user_id: &str);
@@ -100,9 +101,32 @@ async fn authorize_page<E: Hosted>(
     };
     match email_of(E::login_hint(&p)) {
         // Tests (and people who typed an address before) skip the page.
-        Some(email) => emu.issue_code(&p, &redirect_uri, email),
-        None => emu.sign_in_page(&p),
+        Some(email) => signed_in(&*emu, &p, &redirect_uri, email),
+        None => page_for(&*emu, &p),
     }
+}
+
+/// Back to the callback with a fresh code for `email`, and the request's `state`.
+fn signed_in<E: Hosted>(emu: &E, p: &E::Params, redirect_uri: &str, email: &str) -> Response {
+    let code = emu.issue_code(p, redirect_uri, email);
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = E::state(p) {
+        params.push(("state", state));
+    }
+    found(&with_query(redirect_uri, &params))
+}
+
+/// The sign-in page for a request, carrying its parameters.
+fn page_for<E: Hosted>(emu: &E, p: &E::Params) -> Response {
+    let hidden: Vec<(String, String)> = match serde_json::to_value(p) {
+        Ok(Value::Object(fields)) => fields
+            .into_iter()
+            .filter(|(name, _)| name != "login_hint")
+            .filter_map(|(name, value)| Some((name, value.as_str()?.to_string())))
+            .collect(),
+        _ => Vec::new(),
+    };
+    sign_in_page(emu.label(), &hidden)
 }
 
 #[derive(Deserialize)]
@@ -129,8 +153,8 @@ async fn sign_in<E: Hosted>(
         E::state(&form.params),
         form.action.as_deref(),
         form.email.as_deref(),
-        |email| emu.issue_code(&form.params, &redirect_uri, email),
-        || emu.sign_in_page(&form.params),
+        |email| signed_in(&*emu, &form.params, &redirect_uri, email),
+        || page_for(&*emu, &form.params),
     )
 }
 
@@ -217,17 +241,16 @@ pub(crate) fn error_page(
 
 /// The hosted sign-in page: one field (an email address), Continue and Cancel, posting the
 /// authorization request's `hidden` parameters back to the sign-in form's route.
-pub(crate) fn sign_in_page(provider: &str, hidden: &[(&str, &Option<String>)]) -> Response {
+fn sign_in_page(provider: &str, hidden: &[(String, String)]) -> Response {
     let action = SIGN_IN_FORM;
     let hidden: String = hidden
         .iter()
-        .filter_map(|(name, value)| {
-            value.as_deref().map(|v| {
-                format!(
-                    "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-                    escape(v)
-                )
-            })
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            )
         })
         .collect();
     Html(format!(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::flavor::Flavor;
@@ -26,7 +26,7 @@ pub(crate) fn error_page(
 }
 
 /// The authorization request's parameters (also carried through the sign-in page).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub(crate) struct AuthorizeParams {
     pub client_id: Option<String>,
     pub redirect_uri: Option<String>,
@@ -84,6 +84,10 @@ impl Hosted for Emulator {
     type Params = AuthorizeParams;
     type Tamper = Tamper;
 
+    fn label(&self) -> &str {
+        self.config.flavor.display()
+    }
+
     fn keys(&self) -> &KeyRing {
         &self.keys
     }
@@ -135,7 +139,7 @@ impl Hosted for Emulator {
     }
 
     /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
-    fn issue_code(&self, p: &AuthorizeParams, redirect_uri: &str, email: &str) -> Response {
+    fn issue_code(&self, p: &AuthorizeParams, redirect_uri: &str, email: &str) -> String {
         let code = random_token(24);
         let user = User {
             sub: self.user_id_for(email),
@@ -155,27 +159,7 @@ impl Hosted for Emulator {
                 sid: random_token(16),
             },
         );
-        let mut params = vec![("code", code.as_str())];
-        if let Some(state) = p.state.as_deref() {
-            params.push(("state", state));
-        }
-        found(&with_query(redirect_uri, &params))
-    }
-
-    fn sign_in_page(&self, p: &AuthorizeParams) -> Response {
-        crate::hosted::sign_in_page(
-            self.config.flavor.display(),
-            &[
-                ("client_id", &p.client_id),
-                ("redirect_uri", &p.redirect_uri),
-                ("response_type", &p.response_type),
-                ("scope", &p.scope),
-                ("state", &p.state),
-                ("nonce", &p.nonce),
-                ("code_challenge", &p.code_challenge),
-                ("code_challenge_method", &p.code_challenge_method),
-            ],
-        )
+        code
     }
 
     fn tamper_next(&self, tamper: Tamper) {

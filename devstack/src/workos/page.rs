@@ -6,19 +6,17 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::state::{Code, Emulator, Tamper, User, new_id};
-use crate::hosted::{
-    Hosted, back_with_error, check_client, error_page, found, pkce_ok, with_query,
-};
+use crate::hosted::{Hosted, back_with_error, check_client, error_page, found, pkce_ok};
 use crate::jwk::KeyRing;
 
 const NAME: &str = "WorkOS";
 
 /// The authorization request's parameters (also carried through the sign-in page).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub(crate) struct AuthorizeParams {
     pub client_id: Option<String>,
     pub redirect_uri: Option<String>,
@@ -81,6 +79,10 @@ impl Hosted for Emulator {
     type Params = AuthorizeParams;
     type Tamper = Tamper;
 
+    fn label(&self) -> &str {
+        NAME
+    }
+
     fn keys(&self) -> &KeyRing {
         &self.keys
     }
@@ -129,7 +131,8 @@ impl Hosted for Emulator {
     }
 
     /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
-    fn issue_code(&self, p: &AuthorizeParams, redirect_uri: &str, email: &str) -> Response {
+    /// WorkOS binds a code to its PKCE challenge, not to the callback.
+    fn issue_code(&self, p: &AuthorizeParams, _redirect_uri: &str, email: &str) -> String {
         let code = new_id("code").replacen("code_", "", 1);
         let user = User {
             id: self.user_id_for(email),
@@ -144,26 +147,7 @@ impl Hosted for Emulator {
                 used: false,
             },
         );
-        let mut params = vec![("code", code.as_str())];
-        if let Some(state) = p.state.as_deref() {
-            params.push(("state", state));
-        }
-        found(&with_query(redirect_uri, &params))
-    }
-
-    fn sign_in_page(&self, p: &AuthorizeParams) -> Response {
-        crate::hosted::sign_in_page(
-            NAME,
-            &[
-                ("client_id", &p.client_id),
-                ("redirect_uri", &p.redirect_uri),
-                ("response_type", &p.response_type),
-                ("provider", &p.provider),
-                ("state", &p.state),
-                ("code_challenge", &p.code_challenge),
-                ("code_challenge_method", &p.code_challenge_method),
-            ],
-        )
+        code
     }
 
     fn tamper_next(&self, tamper: Tamper) {
