@@ -51,23 +51,42 @@ pub(crate) fn base_url(listener: &TcpListener) -> String {
     }
 }
 
+/// An authorization request: the parameters every provider takes, and `extra`, those only
+/// this one does. The sign-in page's form carries them back (as hidden fields, each one the
+/// request has but `login_hint`).
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct Authorize<X> {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub login_hint: Option<String>,
+    #[serde(flatten)]
+    pub extra: X,
+}
+
+/// An OAuth error to send back to the callback: `error` and `error_description`.
+pub(crate) type Refusal = (&'static str, &'static str);
+
 /// What the shared routes need of an emulator.
 pub(crate) trait Hosted: Send + Sync + 'static {
-    /// The authorization request's parameters, carried through the sign-in page's form (as
-    /// hidden fields, each one it has but `login_hint`).
-    type Params: DeserializeOwned + Serialize + Send + 'static;
+    /// The parameters of an authorization request that only this provider takes.
+    type Extra: DeserializeOwned + Serialize + Send + 'static;
     /// Changes to the next token the emulator signs, so tests can see the app refuse it.
     type Tamper: DeserializeOwned + Send + 'static;
 
     /// What the sign-in page calls the provider.
     fn label(&self) -> &str;
     fn keys(&self) -> &KeyRing;
-    /// The callback, once the client and callback are known good; else the refusal.
-    fn check_authorize(&self, p: &Self::Params) -> Result<String, Box<Response>>;
-    fn state(p: &Self::Params) -> Option<&str>;
-    fn login_hint(p: &Self::Params) -> Option<&str>;
+    fn registration(&self) -> &Registration;
+    /// Its answer to a `response_type` other than `code`.
+    fn wrong_response_type(&self) -> Refusal;
+    /// Its own checks of a request from the registered client and one of its callbacks.
+    fn check_extra(&self, p: &Authorize<Self::Extra>) -> Result<(), Refusal>;
     /// Signs `email` in: a fresh single-use code for this request (sent back to the callback).
-    fn issue_code(&self, p: &Self::Params, redirect_uri: &str, email: &str) -> String;
+    fn issue_code(&self, p: &Authorize<Self::Extra>, redirect_uri: &str, email: &str) -> String;
     fn tamper_next(&self, tamper: Self::Tamper);
     /// Ends every session of a user, as an administrator would in the dashboard.
     fn revoke_user(&self, user_id: &str);
@@ -91,15 +110,47 @@ pub(crate) fn routes<E: Hosted>(authorize: &str) -> Router<Arc<E>> {
         .route("/dev/logouts", get(logouts::<E>))
 }
 
+/// The callback to send the browser back to, once the request is good: the client must be the
+/// registered one and the callback one of its allowed URLs (else a page, never a redirect:
+/// the callback is not known to be the application's); then a code flow with PKCE (S256),
+/// and the provider's own checks (else back to the callback with the error).
+fn check_authorize<E: Hosted>(emu: &E, p: &Authorize<E::Extra>) -> Result<String, Box<Response>> {
+    let client = emu.registration();
+    let redirect_uri = check_client(
+        emu.label(),
+        p.client_id.as_deref(),
+        &client.client_id,
+        p.redirect_uri.as_deref(),
+        &client.redirect_uris,
+    )?;
+    let refuse = |(error, description): Refusal| {
+        back_with_error(&redirect_uri, p.state.as_deref(), error, description)
+    };
+    if p.response_type.as_deref() != Some("code") {
+        return Err(refuse(emu.wrong_response_type()));
+    }
+    emu.check_extra(p).map_err(refuse)?;
+    if !pkce_ok(
+        p.code_challenge.as_deref(),
+        p.code_challenge_method.as_deref(),
+    ) {
+        return Err(refuse((
+            "invalid_request",
+            "code_challenge_method must be S256 with a code_challenge.",
+        )));
+    }
+    Ok(redirect_uri)
+}
+
 async fn authorize_page<E: Hosted>(
     State(emu): State<Arc<E>>,
-    Query(p): Query<E::Params>,
+    Query(p): Query<Authorize<E::Extra>>,
 ) -> Response {
-    let redirect_uri = match emu.check_authorize(&p) {
+    let redirect_uri = match check_authorize(&*emu, &p) {
         Ok(uri) => uri,
         Err(refused) => return *refused,
     };
-    match email_of(E::login_hint(&p)) {
+    match email_of(p.login_hint.as_deref()) {
         // Tests (and people who typed an address before) skip the page.
         Some(email) => signed_in(&*emu, &p, &redirect_uri, email),
         None => page_for(&*emu, &p),
@@ -107,17 +158,22 @@ async fn authorize_page<E: Hosted>(
 }
 
 /// Back to the callback with a fresh code for `email`, and the request's `state`.
-fn signed_in<E: Hosted>(emu: &E, p: &E::Params, redirect_uri: &str, email: &str) -> Response {
+fn signed_in<E: Hosted>(
+    emu: &E,
+    p: &Authorize<E::Extra>,
+    redirect_uri: &str,
+    email: &str,
+) -> Response {
     let code = emu.issue_code(p, redirect_uri, email);
     let mut params = vec![("code", code.as_str())];
-    if let Some(state) = E::state(p) {
+    if let Some(state) = p.state.as_deref() {
         params.push(("state", state));
     }
     found(&with_query(redirect_uri, &params))
 }
 
 /// The sign-in page for a request, carrying its parameters.
-fn page_for<E: Hosted>(emu: &E, p: &E::Params) -> Response {
+fn page_for<E: Hosted>(emu: &E, p: &Authorize<E::Extra>) -> Response {
     let hidden: Vec<(String, String)> = match serde_json::to_value(p) {
         Ok(Value::Object(fields)) => fields
             .into_iter()
@@ -141,16 +197,16 @@ struct SignInForm<P> {
 /// The page's form: signs in as the address (or cancels), then back to the application.
 async fn sign_in<E: Hosted>(
     State(emu): State<Arc<E>>,
-    Form(form): Form<SignInForm<E::Params>>,
+    Form(form): Form<SignInForm<Authorize<E::Extra>>>,
 ) -> Response {
     // The hidden fields came back from the browser: check them as the first request was.
-    let redirect_uri = match emu.check_authorize(&form.params) {
+    let redirect_uri = match check_authorize(&*emu, &form.params) {
         Ok(uri) => uri,
         Err(refused) => return *refused,
     };
     answer_sign_in_form(
         &redirect_uri,
-        E::state(&form.params),
+        form.params.state.as_deref(),
         form.action.as_deref(),
         form.email.as_deref(),
         |email| signed_in(&*emu, &form.params, &redirect_uri, email),
@@ -279,10 +335,8 @@ pub(crate) fn email_of(value: Option<&str>) -> Option<&str> {
         .filter(|e| e.contains('@') && !e.contains(char::is_whitespace))
 }
 
-/// The first checks of an authorization request, the same at every provider: the client must
-/// be the registered one and the callback one of its allowed URLs. Either failing gets a page,
-/// never a redirect (the callback is not known to be the application's). Returns the callback.
-pub(crate) fn check_client(
+/// The first checks of an authorization request: the client and the callback.
+fn check_client(
     provider: &str,
     client_id: Option<&str>,
     registered: &str,
@@ -312,7 +366,7 @@ pub(crate) fn check_client(
 }
 
 /// Back to the (checked) callback with an OAuth error and the request's `state`.
-pub(crate) fn back_with_error(
+fn back_with_error(
     redirect_uri: &str,
     state: Option<&str>,
     error: &str,
@@ -376,6 +430,6 @@ pub(crate) fn verifier_matches(challenge: &str, verifier: &str) -> bool {
 }
 
 /// PKCE as the emulated providers take it: none, or an S256 challenge (never `plain`).
-pub(crate) fn pkce_ok(challenge: Option<&str>, method: Option<&str>) -> bool {
+fn pkce_ok(challenge: Option<&str>, method: Option<&str>) -> bool {
     matches!((challenge, method), (None, None) | (Some(_), Some("S256")))
 }

@@ -4,7 +4,7 @@
 
 pub mod control;
 pub mod emulators;
-pub(crate) mod hosted;
+pub mod hosted;
 pub mod insforge;
 pub mod jwk;
 pub mod keys;

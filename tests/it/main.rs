@@ -6,6 +6,7 @@ mod common;
 mod hosted;
 
 mod client;
+mod emulators;
 mod input;
 mod migrations;
 mod oidc;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::flavor::Flavor;
 use super::state::{Code, Emulator, Tamper, User};
-use crate::hosted::{Hosted, back_with_error, check_client, found, pkce_ok, with_query};
+use crate::hosted::{Authorize, Hosted, Refusal, Registration, found, with_query};
 use crate::jwk::KeyRing;
 use crate::keys::random_token;
 
@@ -25,18 +25,11 @@ pub(crate) fn error_page(
     crate::hosted::error_page(flavor.display(), status, title, detail)
 }
 
-/// The authorization request's parameters (also carried through the sign-in page).
+/// The parameters of an authorization request beyond those every provider takes.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
-pub(crate) struct AuthorizeParams {
-    pub client_id: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub response_type: Option<String>,
+pub(crate) struct OidcParams {
     pub scope: Option<String>,
-    pub state: Option<String>,
     pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-    pub login_hint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +74,7 @@ pub(crate) async fn logout(
 }
 
 impl Hosted for Emulator {
-    type Params = AuthorizeParams;
+    type Extra = OidcParams;
     type Tamper = Tamper;
 
     fn label(&self) -> &str {
@@ -92,54 +85,26 @@ impl Hosted for Emulator {
         &self.keys
     }
 
-    /// The callback to send the browser back to, once the client and callback are known good;
-    /// otherwise the page or redirect that refuses the request.
-    fn check_authorize(&self, p: &AuthorizeParams) -> Result<String, Box<Response>> {
-        let redirect_uri = check_client(
-            self.config.flavor.display(),
-            p.client_id.as_deref(),
-            self.client_id(),
-            p.redirect_uri.as_deref(),
-            &self.config.client.redirect_uris,
-        )?;
-        let back = |error: &str, description: &str| {
-            back_with_error(&redirect_uri, p.state.as_deref(), error, description)
-        };
-        if p.response_type.as_deref() != Some("code") {
-            return Err(back(
-                "unsupported_response_type",
-                "Only the authorization code flow is supported.",
-            ));
-        }
-        if !p
-            .scope
-            .as_deref()
-            .is_some_and(|s| s.split(' ').any(|s| s == "openid"))
-        {
-            return Err(back("invalid_scope", "The openid scope is required."));
-        }
-        if !pkce_ok(
-            p.code_challenge.as_deref(),
-            p.code_challenge_method.as_deref(),
-        ) {
-            return Err(back(
-                "invalid_request",
-                "code_challenge_method must be S256 with a code_challenge.",
-            ));
-        }
-        Ok(redirect_uri)
+    fn registration(&self) -> &Registration {
+        &self.config.client
     }
 
-    fn state(p: &AuthorizeParams) -> Option<&str> {
-        p.state.as_deref()
+    fn wrong_response_type(&self) -> Refusal {
+        (
+            "unsupported_response_type",
+            "Only the authorization code flow is supported.",
+        )
     }
 
-    fn login_hint(p: &AuthorizeParams) -> Option<&str> {
-        p.login_hint.as_deref()
+    fn check_extra(&self, p: &Authorize<OidcParams>) -> Result<(), Refusal> {
+        let scopes = p.extra.scope.as_deref().unwrap_or_default();
+        if !scopes.split(' ').any(|s| s == "openid") {
+            return Err(("invalid_scope", "The openid scope is required."));
+        }
+        Ok(())
     }
 
-    /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
-    fn issue_code(&self, p: &AuthorizeParams, redirect_uri: &str, email: &str) -> String {
+    fn issue_code(&self, p: &Authorize<OidcParams>, redirect_uri: &str, email: &str) -> String {
         let code = random_token(24);
         let user = User {
             sub: self.user_id_for(email),
@@ -152,8 +117,8 @@ impl Hosted for Emulator {
                 client_id: self.client_id().to_string(),
                 redirect_uri: redirect_uri.to_string(),
                 code_challenge: p.code_challenge.clone(),
-                nonce: p.nonce.clone(),
-                scope: p.scope.clone().unwrap_or_default(),
+                nonce: p.extra.nonce.clone(),
+                scope: p.extra.scope.clone().unwrap_or_default(),
                 expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
                 used: false,
                 sid: random_token(16),

@@ -10,22 +10,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::state::{Code, Emulator, Tamper, User, new_id};
-use crate::hosted::{Hosted, back_with_error, check_client, error_page, found, pkce_ok};
+use crate::hosted::{Authorize, Hosted, Refusal, Registration, error_page, found};
 use crate::jwk::KeyRing;
 
 const NAME: &str = "WorkOS";
 
-/// The authorization request's parameters (also carried through the sign-in page).
+/// The parameters of an authorization request beyond those every provider takes.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
-pub(crate) struct AuthorizeParams {
-    pub client_id: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub response_type: Option<String>,
+pub(crate) struct WorkOsParams {
     pub provider: Option<String>,
-    pub state: Option<String>,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-    pub login_hint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,7 +69,7 @@ pub(crate) async fn logout(
 }
 
 impl Hosted for Emulator {
-    type Params = AuthorizeParams;
+    type Extra = WorkOsParams;
     type Tamper = Tamper;
 
     fn label(&self) -> &str {
@@ -87,52 +80,27 @@ impl Hosted for Emulator {
         &self.keys
     }
 
-    /// The callback to send the browser back to, once the client and callback are known good;
-    /// otherwise the page or redirect that refuses the request.
-    fn check_authorize(&self, p: &AuthorizeParams) -> Result<String, Box<Response>> {
-        let redirect_uri = check_client(
-            NAME,
-            p.client_id.as_deref(),
-            self.client_id(),
-            p.redirect_uri.as_deref(),
-            &self.config.client.redirect_uris,
-        )?;
-        let back = |error: &str, description: &str| {
-            back_with_error(&redirect_uri, p.state.as_deref(), error, description)
-        };
-        if p.response_type.as_deref() != Some("code") {
-            return Err(back("invalid_request", "response_type must be code."));
-        }
+    fn registration(&self) -> &Registration {
+        &self.config.client
+    }
+
+    fn wrong_response_type(&self) -> Refusal {
+        ("invalid_request", "response_type must be code.")
+    }
+
+    fn check_extra(&self, p: &Authorize<WorkOsParams>) -> Result<(), Refusal> {
         // The emulator has AuthKit only: no SSO connections or organizations.
-        if p.provider.as_deref() != Some("authkit") {
-            return Err(back(
+        if p.extra.provider.as_deref() != Some("authkit") {
+            return Err((
                 "invalid_request",
                 "One of provider=authkit, connection_id or organization_id is required.",
             ));
         }
-        if !pkce_ok(
-            p.code_challenge.as_deref(),
-            p.code_challenge_method.as_deref(),
-        ) {
-            return Err(back(
-                "invalid_request",
-                "code_challenge_method must be S256 with a code_challenge.",
-            ));
-        }
-        Ok(redirect_uri)
+        Ok(())
     }
 
-    fn state(p: &AuthorizeParams) -> Option<&str> {
-        p.state.as_deref()
-    }
-
-    fn login_hint(p: &AuthorizeParams) -> Option<&str> {
-        p.login_hint.as_deref()
-    }
-
-    /// Signs `email` in: a fresh single-use code for this request, sent back to the callback.
     /// WorkOS binds a code to its PKCE challenge, not to the callback.
-    fn issue_code(&self, p: &AuthorizeParams, _redirect_uri: &str, email: &str) -> String {
+    fn issue_code(&self, p: &Authorize<WorkOsParams>, _redirect_uri: &str, email: &str) -> String {
         let code = new_id("code").replacen("code_", "", 1);
         let user = User {
             id: self.user_id_for(email),
