@@ -5,7 +5,7 @@
 //! redirects, query building and HTML escaping. Each emulator implements [`Hosted`] and
 //! mounts [`routes`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::jwk::KeyRing;
+use crate::jwk::{KeyError, KeyRing};
 
 /// The application registered at an emulated provider, as its dashboard has it.
 #[derive(Clone)]
@@ -43,11 +43,34 @@ impl std::fmt::Debug for Registration {
     }
 }
 
-/// `http://127.0.0.1:<port>` of `listener`: the emulator's base URL (its issuer derives from it).
-pub(crate) fn base_url(listener: &TcpListener) -> String {
-    match listener.local_addr() {
-        Ok(addr) => format!("http://{addr}"),
-        Err(_) => "http://127.0.0.1".into(),
+/// What every hosted-page emulator holds besides its registration: its address, its signing
+/// keys and what it remembers (`D`).
+pub struct Core<D> {
+    /// `http://127.0.0.1:<port>`, known once the emulator listens (its issuer derives from it).
+    pub(crate) base: String,
+    pub(crate) keys: KeyRing,
+    data: Mutex<D>,
+}
+
+impl<D: Default> Core<D> {
+    /// Bound to `listener`'s address, with a first key named by `new_kid`.
+    pub(crate) fn new(
+        listener: &TcpListener,
+        new_kid: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Result<Self, KeyError> {
+        let base = match listener.local_addr() {
+            Ok(addr) => format!("http://{addr}"),
+            Err(_) => "http://127.0.0.1".into(),
+        };
+        Ok(Core {
+            base,
+            keys: KeyRing::new(new_kid)?,
+            data: Mutex::default(),
+        })
+    }
+
+    pub(crate) fn data(&self) -> MutexGuard<'_, D> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

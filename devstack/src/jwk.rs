@@ -88,6 +88,19 @@ impl KeyRing {
         keys.iter().map(|k| k.jwk.clone()).collect()
     }
 
+    /// The published keys without `fields` (each provider publishes its own set of them).
+    pub fn jwks_without(&self, fields: &[&str]) -> Vec<Value> {
+        let mut keys = self.jwks();
+        for key in &mut keys {
+            if let Value::Object(map) = key {
+                for field in fields {
+                    map.remove(*field);
+                }
+            }
+        }
+        keys
+    }
+
     /// Adds a new signing key; the old ones stay published (as providers do during rotation).
     /// Returns the new `kid`.
     pub fn rotate(&self) -> Result<String, KeyError> {

@@ -62,7 +62,7 @@ fn now() -> OffsetDateTime {
 pub(crate) async fn discovery(State(emu): State<Arc<Emulator>>) -> Json<Value> {
     let flavor = emu.config.flavor;
     let paths = flavor.paths();
-    let base = &emu.base;
+    let base = &emu.core.base;
     let mut doc = json!({
         "issuer": emu.issuer(),
         "authorization_endpoint": format!("{base}{}", paths.authorize),
@@ -91,20 +91,8 @@ pub(crate) async fn discovery(State(emu): State<Arc<Emulator>>) -> Json<Value> {
 }
 
 pub(crate) async fn jwks(State(emu): State<Arc<Emulator>>) -> Response {
-    let keys: Vec<Value> = emu
-        .keys
-        .jwks()
-        .into_iter()
-        .map(|mut key| {
-            // Stytch's extra fields; OIDC providers publish plain RSA JWKs.
-            if let Value::Object(map) = &mut key {
-                map.remove("x5c");
-                map.remove("x5tS256");
-                map.remove("key_ops");
-            }
-            key
-        })
-        .collect();
+    // Without Stytch's extra fields: OIDC providers publish plain RSA JWKs.
+    let keys = emu.core.keys.jwks_without(&["x5c", "x5tS256", "key_ops"]);
     Json(json!({ "keys": keys })).into_response()
 }
 
@@ -114,7 +102,7 @@ pub(crate) async fn userinfo(State(emu): State<Arc<Emulator>>, headers: HeaderMa
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let data = emu.data();
+    let data = emu.core.data();
     let Some(access) = data.access.get(token).filter(|a| a.expires_at > now()) else {
         return (
             StatusCode::UNAUTHORIZED,
@@ -210,7 +198,7 @@ pub(crate) async fn token(
     let refused = |description: &str| {
         OAuthError::new(flavor.grant_error_status(), "invalid_grant", description)
     };
-    let mut data = emu.data();
+    let mut data = emu.core.data();
     let (user, scope, nonce, sid) = match req.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = req.code.as_deref().unwrap_or_default();

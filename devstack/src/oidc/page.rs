@@ -47,7 +47,7 @@ pub(crate) async fn logout(
     Query(p): Query<LogoutParams>,
 ) -> Response {
     let flavor = emu.config.flavor;
-    emu.data().logouts.push(uri.to_string());
+    emu.core.data().logouts.push(uri.to_string());
     // Each flavour names the return address its own way.
     let target = match (flavor, uri.path()) {
         (Flavor::Auth0, "/v2/logout") => p.return_to,
@@ -82,7 +82,7 @@ impl Hosted for Emulator {
     }
 
     fn keys(&self) -> &KeyRing {
-        &self.keys
+        &self.core.keys
     }
 
     fn registration(&self) -> &Registration {
@@ -110,7 +110,7 @@ impl Hosted for Emulator {
             sub: self.user_id_for(email),
             email: email.to_lowercase(),
         };
-        self.data().codes.insert(
+        self.core.data().codes.insert(
             code.clone(),
             Code {
                 user,
@@ -128,12 +128,12 @@ impl Hosted for Emulator {
     }
 
     fn tamper_next(&self, tamper: Tamper) {
-        self.data().tamper = Some(tamper);
+        self.core.data().tamper = Some(tamper);
     }
 
     /// Their refresh tokens stop working.
     fn revoke_user(&self, user_id: &str) {
-        for grant in self.data().refresh.values_mut() {
+        for grant in self.core.data().refresh.values_mut() {
             if grant.user.sub == user_id {
                 grant.spent = true;
             }
@@ -141,6 +141,6 @@ impl Hosted for Emulator {
     }
 
     fn logouts(&self) -> Vec<String> {
-        self.data().logouts.clone()
+        self.core.data().logouts.clone()
     }
 }

@@ -4,15 +4,15 @@
 //! changes a test asked for in the next ID token.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 use super::flavor::Flavor;
-use crate::hosted::{Registration, base_url};
-use crate::jwk::{KeyError, KeyRing};
+use crate::hosted::{Core, Registration};
+use crate::jwk::KeyError;
 
 /// One registered application (client) at the emulated provider.
 #[derive(Clone, Debug)]
@@ -97,32 +97,20 @@ pub(crate) struct Data {
 
 pub struct Emulator {
     pub(crate) config: Config,
-    /// `http://127.0.0.1:<port>`, known once the emulator listens.
-    pub(crate) base: String,
-    pub(crate) keys: KeyRing,
-    data: Mutex<Data>,
+    pub(crate) core: Core<Data>,
 }
 
 impl Emulator {
     /// Binds the emulator to `listener`'s address (the issuer is derived from it).
     pub fn new(config: Config, listener: &TcpListener) -> Result<Arc<Self>, KeyError> {
         let flavor = config.flavor;
-        let keys = KeyRing::new(move || flavor.new_kid())?;
-        Ok(Arc::new(Emulator {
-            config,
-            base: base_url(listener),
-            keys,
-            data: Default::default(),
-        }))
-    }
-
-    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
-        self.data.lock().unwrap_or_else(|e| e.into_inner())
+        let core = Core::new(listener, move || flavor.new_kid())?;
+        Ok(Arc::new(Emulator { config, core }))
     }
 
     /// The issuer (`iss`) exactly as this flavour's provider writes it.
     pub fn issuer(&self) -> String {
-        self.config.flavor.issuer(&self.base)
+        self.config.flavor.issuer(&self.core.base)
     }
 
     pub fn flavor(&self) -> Flavor {
@@ -138,7 +126,7 @@ impl Emulator {
     }
 
     pub fn url(&self) -> &str {
-        &self.base
+        &self.core.base
     }
 
     /// The user id this emulator gives `email` (stable across restarts).

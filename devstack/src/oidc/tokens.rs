@@ -32,6 +32,7 @@ pub(crate) fn tokens(
     let access_token = match flavor {
         // Kinde's access tokens are JWTs; the others' (without an API audience) are opaque.
         Flavor::Kinde => emu
+            .core
             .keys
             .sign(&json!({
                 "aud": [], "azp": emu.client_id(), "exp": iat + lifetime, "iat": iat,
@@ -167,5 +168,5 @@ fn id_token(
         let stranger = SigningKey::generate(flavor.new_kid()).map_err(|e| e.to_string())?;
         return stranger.sign(&claims).map_err(|e| e.to_string());
     }
-    emu.keys.sign(&claims).map_err(|e| e.to_string())
+    emu.core.keys.sign(&claims).map_err(|e| e.to_string())
 }

@@ -89,7 +89,7 @@ pub(crate) async fn authenticate(
     if req.client_secret.as_deref() != Some(emu.api_key()) {
         return Err(ApiError::oauth("invalid_client", "Invalid client secret."));
     }
-    let mut data = emu.data();
+    let mut data = emu.core.data();
     let (user, session_id, method) = match req.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = req.code.as_deref().unwrap_or_default();
@@ -212,7 +212,7 @@ pub(crate) async fn jwks(
     State(emu): State<Arc<Emulator>>,
     Path(client_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if emu.data().jwks_down {
+    if emu.core.data().jwks_down {
         return Err(ApiError::coded(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
@@ -226,18 +226,7 @@ pub(crate) async fn jwks(
             format!("Could not find a client with id '{client_id}'."),
         ));
     }
-    let keys: Vec<Value> = emu
-        .keys
-        .jwks()
-        .into_iter()
-        .map(|mut key| {
-            if let Value::Object(map) = &mut key {
-                map.remove("key_ops");
-                map.remove("x5tS256");
-            }
-            key
-        })
-        .collect();
+    let keys = emu.core.keys.jwks_without(&["key_ops", "x5tS256"]);
     Ok(Json(json!({ "keys": keys })))
 }
 

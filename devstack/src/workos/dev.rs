@@ -20,6 +20,6 @@ pub(crate) async fn outage(
     State(emu): State<Arc<Emulator>>,
     Json(outage): Json<Outage>,
 ) -> StatusCode {
-    emu.data().jwks_down = outage.jwks;
+    emu.core.data().jwks_down = outage.jwks;
     StatusCode::NO_CONTENT
 }

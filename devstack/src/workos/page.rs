@@ -34,7 +34,7 @@ pub(crate) async fn logout(
     OriginalUri(uri): OriginalUri,
     Query(p): Query<LogoutParams>,
 ) -> Response {
-    emu.data().logouts.push(uri.to_string());
+    emu.core.data().logouts.push(uri.to_string());
     let Some(session_id) = p.session_id.filter(|s| !s.is_empty()) else {
         return error_page(
             NAME,
@@ -62,7 +62,7 @@ pub(crate) async fn logout(
         },
     };
     // A session the emulator no longer knows (it restarted) has ended either way.
-    if let Some(session) = emu.data().sessions.get_mut(&session_id) {
+    if let Some(session) = emu.core.data().sessions.get_mut(&session_id) {
         session.ended = true;
     }
     found(&target)
@@ -77,7 +77,7 @@ impl Hosted for Emulator {
     }
 
     fn keys(&self) -> &KeyRing {
-        &self.keys
+        &self.core.keys
     }
 
     fn registration(&self) -> &Registration {
@@ -106,7 +106,7 @@ impl Hosted for Emulator {
             id: self.user_id_for(email),
             email: email.to_lowercase(),
         };
-        self.data().codes.insert(
+        self.core.data().codes.insert(
             code.clone(),
             Code {
                 user,
@@ -119,11 +119,11 @@ impl Hosted for Emulator {
     }
 
     fn tamper_next(&self, tamper: Tamper) {
-        self.data().tamper = Some(tamper);
+        self.core.data().tamper = Some(tamper);
     }
 
     fn revoke_user(&self, user_id: &str) {
-        for session in self.data().sessions.values_mut() {
+        for session in self.core.data().sessions.values_mut() {
             if session.user.id == user_id {
                 session.ended = true;
             }
@@ -131,6 +131,6 @@ impl Hosted for Emulator {
     }
 
     fn logouts(&self) -> Vec<String> {
-        self.data().logouts.clone()
+        self.core.data().logouts.clone()
     }
 }

@@ -4,7 +4,7 @@
 //! and the changes a test asked for in the next access token.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
-use crate::hosted::{Registration, base_url};
-use crate::jwk::{KeyError, KeyRing};
+use crate::hosted::{Core, Registration};
+use crate::jwk::KeyError;
 use crate::keys::random_token;
 
 /// Crockford's base32, the alphabet of WorkOS' ULID-based ids.
@@ -109,29 +109,17 @@ pub(crate) struct Data {
 
 pub struct Emulator {
     pub(crate) config: Config,
-    /// `http://127.0.0.1:<port>`, known once the emulator listens.
-    pub(crate) base: String,
-    pub(crate) keys: KeyRing,
-    data: Mutex<Data>,
+    pub(crate) core: Core<Data>,
 }
 
 impl Emulator {
     pub fn new(config: Config, listener: &TcpListener) -> Result<Arc<Self>, KeyError> {
-        let keys = KeyRing::new(|| new_id("sso_oidc_key_pair"))?;
-        Ok(Arc::new(Emulator {
-            config,
-            base: base_url(listener),
-            keys,
-            data: Default::default(),
-        }))
-    }
-
-    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
-        self.data.lock().unwrap_or_else(|e| e.into_inner())
+        let core = Core::new(listener, || new_id("sso_oidc_key_pair"))?;
+        Ok(Arc::new(Emulator { config, core }))
     }
 
     pub fn url(&self) -> &str {
-        &self.base
+        &self.core.base
     }
 
     pub fn client_id(&self) -> &str {
@@ -144,7 +132,7 @@ impl Emulator {
 
     /// The access tokens' `iss`: the client-specific issuer of WorkOS' user management.
     pub fn issuer(&self) -> String {
-        format!("{}/user_management/{}", self.base, self.client_id())
+        format!("{}/user_management/{}", self.core.base, self.client_id())
     }
 
     /// The user id this emulator gives `email` (stable across restarts).

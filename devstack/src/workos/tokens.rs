@@ -38,5 +38,5 @@ pub(crate) fn access_token(
             SigningKey::generate(new_id("sso_oidc_key_pair")).map_err(|e| e.to_string())?;
         return stranger.sign(&claims).map_err(|e| e.to_string());
     }
-    emu.keys.sign(&claims).map_err(|e| e.to_string())
+    emu.core.keys.sign(&claims).map_err(|e| e.to_string())
 }
