@@ -3,13 +3,15 @@
 //! carrying the request through to a code.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use devstack::hosted::Registration;
 use devstack::{oidc, workos};
 use url::Url;
 
-use crate::hosted::{http, param};
+use crate::hosted::{http, listener, param, register};
 
+const SITE: &str = "http://127.0.0.1:3000";
 const CALLBACK: &str = "http://127.0.0.1:3000/cb";
 
 struct Started {
@@ -20,13 +22,7 @@ struct Started {
 }
 
 fn registered(client: &mut Registration) {
-    client.redirect_uris = vec![CALLBACK.into()];
-}
-
-async fn listener() -> tokio::net::TcpListener {
-    tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen")
+    register(client, SITE, "cb", Duration::from_secs(300));
 }
 
 async fn start_oidc() -> Started {

@@ -2,6 +2,9 @@
 //! an HTTP client that shows redirects instead of following them, the emulators' development
 //! endpoints, and session cookies to resolve as requests would.
 
+use std::time::Duration;
+
+use devstack::hosted::Registration;
 use insforge_auth::server::config::Secret;
 use insforge_auth::server::session::SessionCookies;
 use serde_json::Value;
@@ -14,6 +17,21 @@ pub fn http() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
+}
+
+/// The app at `site` registered at an emulator: its callback (`site/callback`), sign-out back to
+/// `site`, and tokens of `token_lifetime`.
+pub fn register(client: &mut Registration, site: &str, callback: &str, token_lifetime: Duration) {
+    client.redirect_uris = vec![format!("{site}/{callback}")];
+    client.logout_uris = vec![site.into()];
+    client.token_lifetime = token_lifetime;
+}
+
+/// A port of this machine's for an emulator.
+pub async fn listener() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen")
 }
 
 pub fn param(url: &Url, name: &str) -> Option<String> {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tower_cookies::Cookies;
 use url::Url;
 
-use crate::hosted::{copy, http, param, sessions};
+use crate::hosted::{copy, http, listener, param, register, sessions};
 
 const SITE: &str = "http://127.0.0.1:3000";
 
@@ -41,12 +41,8 @@ async fn emulator(flavor: Flavor, token_lifetime: Duration) -> Fixture {
         Flavor::Generic => "auth/callback/sso",
     };
     let mut config = Config::generate(flavor);
-    config.client.redirect_uris = vec![format!("{SITE}/{callback}")];
-    config.client.logout_uris = vec![SITE.into()];
-    config.client.token_lifetime = token_lifetime;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
+    register(&mut config.client, SITE, callback, token_lifetime);
+    let listener = listener().await;
     let emulator = Emulator::new(config, &listener).expect("keys");
     let server = emulator.serve(listener).expect("serve");
     Fixture {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tower_cookies::Cookies;
 use url::Url;
 
-use crate::hosted::{copy, http, param, sessions};
+use crate::hosted::{copy, http, listener, param, register, sessions};
 
 const SITE: &str = "http://127.0.0.1:3000";
 
@@ -27,12 +27,8 @@ struct Fixture {
 
 async fn emulator(token_lifetime: Duration) -> Fixture {
     let mut config = Config::generate();
-    config.client.redirect_uris = vec![format!("{SITE}/callback")];
-    config.client.logout_uris = vec![SITE.into()];
-    config.client.token_lifetime = token_lifetime;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
+    register(&mut config.client, SITE, "callback", token_lifetime);
+    let listener = listener().await;
     let emulator = Emulator::new(config, &listener).expect("keys");
     let server = emulator.serve(listener).expect("serve");
     Fixture {
