@@ -20,6 +20,8 @@ pub enum AppError {
     TitleRequired,
     #[error("Title is too long: {TITLE_MAX_CHARS} characters at most.")]
     TitleTooLong,
+    #[error("Titles can't contain control characters or text-direction overrides.")]
+    TitleInvalid,
     #[error("This sign-in link has already been used or has expired. Ask for a new one.")]
     LinkUsed,
     #[error("This sign-in link is not valid. Ask for a new one.")]
@@ -58,6 +60,7 @@ impl From<TitleError> for AppError {
         match e {
             TitleError::Blank => AppError::TitleRequired,
             TitleError::TooLong(_) => AppError::TitleTooLong,
+            TitleError::Forbidden(_) => AppError::TitleInvalid,
         }
     }
 }
@@ -72,6 +75,7 @@ impl AppError {
             AppError::EmailInvalid => "email_invalid",
             AppError::TitleRequired => "title_required",
             AppError::TitleTooLong => "title_too_long",
+            AppError::TitleInvalid => "title_invalid",
             AppError::LinkUsed => "link_used",
             AppError::LinkUnknown => "link_unknown",
             AppError::SignInExpired => "sign_in_expired",
@@ -92,6 +96,7 @@ impl AppError {
             "email_invalid" => AppError::EmailInvalid,
             "title_required" => AppError::TitleRequired,
             "title_too_long" => AppError::TitleTooLong,
+            "title_invalid" => AppError::TitleInvalid,
             "link_used" => AppError::LinkUsed,
             "link_unknown" => AppError::LinkUnknown,
             "sign_in_expired" => AppError::SignInExpired,
@@ -130,6 +135,7 @@ mod tests {
             AppError::EmailInvalid,
             AppError::TitleRequired,
             AppError::TitleTooLong,
+            AppError::TitleInvalid,
             AppError::LinkUsed,
             AppError::LinkUnknown,
             AppError::SignInExpired,

@@ -128,3 +128,30 @@ test("an InsForge outage shows a banner, and Retry recovers", async ({ page }, i
   }
   await expect(page.getByTestId("todo-title")).toHaveText(["Still here"]);
 });
+
+test("a title with a control or text-direction character is refused, and what was typed stays", async ({ page }, info) => {
+  await signIn(page, info, newEmail("bidi"));
+  const message = "Titles can't contain control characters or text-direction overrides.";
+  // A right-to-left override would show "exe.png" for a title that reads "gnp.exe".
+  const typed = "Invoice \u202Egnp.exe";
+  await page.getByLabel("New todo").fill(typed);
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("add-error")).toHaveText(message);
+  await expect(page.getByLabel("New todo")).toHaveValue(typed);
+  await expect(page.getByTestId("empty")).toBeVisible();
+
+  // A NUL, which no keyboard types, posted as the form posts it: refused with its own message
+  // (PostgreSQL's refusal used to come back as "Title is required").
+  const res = await page.request.post("/api/add_todo", {
+    form: { title: "a\u0000b" },
+    headers: { Accept: "text/html" },
+    maxRedirects: 0,
+  });
+  expect(res.status()).toBeGreaterThanOrEqual(300);
+  expect(res.status()).toBeLessThan(400);
+  const to = res.headers()["location"];
+  expect(to).toContain("error=title_invalid");
+  await page.goto(to);
+  await expect(page.getByTestId("add-error")).toHaveText(message);
+  await expect(page.getByTestId("empty")).toBeVisible();
+});

@@ -40,11 +40,23 @@ pub enum TitleError {
     Blank,
     #[error("Title must be at most {TITLE_MAX_CHARS} characters (it has {0})")]
     TooLong(usize),
+    #[error("Title contains a control character or a text-direction override ({0:?})")]
+    Forbidden(char),
 }
 
-/// The title as it will be stored: trimmed, 1 to 500 characters.
+/// Characters no title may hold: control characters (C0, DEL and C1; NUL among them, which
+/// PostgreSQL's text refuses), and the bidirectional embeddings, overrides and isolates that make
+/// text display otherwise than it reads ("Trojan Source").
+fn forbidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The title as it will be stored: trimmed, 1 to 500 characters, none of them forbidden.
 pub fn normalize_title(raw: &str) -> Result<String, TitleError> {
     let title = raw.trim();
+    if let Some(c) = title.chars().find(|c| forbidden(*c)) {
+        return Err(TitleError::Forbidden(c));
+    }
     match title.chars().count() {
         0 => Err(TitleError::Blank),
         n if n > TITLE_MAX_CHARS => Err(TitleError::TooLong(n)),
@@ -55,6 +67,32 @@ pub fn normalize_title(raw: &str) -> Result<String, TitleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_and_direction_characters_are_refused() {
+        for (bad, c) in [
+            ("a\u{0}b", '\u{0}'),
+            ("\u{0}", '\u{0}'),
+            ("a\tb", '\t'),
+            ("a\u{1b}[31mred", '\u{1b}'),
+            ("a\u{7f}", '\u{7f}'),
+            ("a\u{85}b", '\u{85}'),
+            ("pay \u{202E}gnp.exe", '\u{202E}'),
+            ("a\u{2066}b\u{2069}", '\u{2066}'),
+        ] {
+            assert_eq!(
+                normalize_title(bad),
+                Err(TitleError::Forbidden(c)),
+                "{bad:?}"
+            );
+        }
+        // Marks and other scripts are text, not controls.
+        assert_eq!(
+            normalize_title("שלום \u{200F}!"),
+            Ok("שלום \u{200F}!".into())
+        );
+        assert_eq!(normalize_title("  ok\n"), Ok("ok".into()));
+    }
 
     #[test]
     fn titles_are_trimmed_and_bounded() {

@@ -14,7 +14,10 @@ use crate::paths::{HOME, edit_url};
 
 /// Title errors show by the field they are about, the rest in the page's banner.
 pub fn is_title_error(e: &AppError) -> bool {
-    matches!(e, AppError::TitleRequired | AppError::TitleTooLong)
+    matches!(
+        e,
+        AppError::TitleRequired | AppError::TitleTooLong | AppError::TitleInvalid
+    )
 }
 
 /// The actions every row posts to, shared so the page can refetch after each.
