@@ -218,3 +218,85 @@ async fn the_sign_in_page_carries_the_request_to_a_code_or_a_cancel() {
         assert!(page.contains("Email address"), "{page}");
     }
 }
+
+/// POSTs `form` to the emulator's token endpoint: the answer's headers and body.
+async fn token(
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (reqwest::header::HeaderMap, serde_json::Value) {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let response = http()
+        .post(endpoint)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("token");
+    let headers = response.headers().clone();
+    (headers, response.json().await.expect("json"))
+}
+
+fn claims(id_token: &serde_json::Value) -> serde_json::Value {
+    jsonwebtoken::dangerous::insecure_decode_claims(id_token.as_str().expect("an ID token"))
+        .expect("claims")
+}
+
+#[tokio::test]
+async fn token_answers_are_not_cached_and_a_refresh_keeps_the_time_of_sign_in() {
+    let mut config = oidc::Config::generate(oidc::Flavor::Kinde);
+    registered(&mut config.client);
+    let listener = listener().await;
+    let emulator = oidc::Emulator::new(config, &listener).expect("keys");
+    let server = emulator.serve(listener).expect("serve");
+    let endpoint = format!("{}/oauth2/token", server.url());
+    let authorize = format!(
+        "{}/oauth2/auth?client_id={}&redirect_uri={CALLBACK}&response_type=code&scope=openid%20offline&state=s&nonce=n&login_hint=kim@example.com",
+        server.url(),
+        emulator.client_id()
+    );
+    let (status, location, _) =
+        answer(http().get(&authorize).send().await.expect("authorize")).await;
+    assert_eq!(status, 302);
+    let code = param(&location.expect("callback"), "code").expect("code");
+    let client = [
+        ("client_id", emulator.client_id()),
+        ("client_secret", emulator.client_secret()),
+    ];
+    let (headers, first) = token(
+        &endpoint,
+        &[
+            &client[..],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+            ],
+        ]
+        .concat(),
+    )
+    .await;
+    // RFC 6749 section 5.1.
+    assert_eq!(headers["cache-control"], "no-store", "{headers:?}");
+    assert_eq!(headers["pragma"], "no-cache");
+    let signed_in_at = claims(&first["id_token"])["auth_time"].clone();
+    assert!(signed_in_at.is_i64(), "{first}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let refresh = first["refresh_token"].as_str().expect("a refresh token");
+    let grant = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    let (headers, second) = token(&endpoint, &[&client[..], &grant[..]].concat()).await;
+    assert_eq!(headers["cache-control"], "no-store");
+    // OIDC Core 12.2: a refreshed ID token names the original sign-in's time.
+    let refreshed = claims(&second["id_token"]);
+    assert_eq!(refreshed["auth_time"], signed_in_at, "{refreshed}");
+    assert!(
+        refreshed["iat"].as_i64() > signed_in_at.as_i64(),
+        "{refreshed}"
+    );
+    // Errors are not cached either.
+    let (headers, error) = token(&endpoint, &[&client[..], &grant[..]].concat()).await;
+    assert_eq!(error["error"], "invalid_grant");
+    assert_eq!(headers["cache-control"], "no-store");
+}

@@ -43,15 +43,16 @@ impl OAuthError {
     }
 }
 
+/// What the token endpoint's answers carry, success or error (RFC 6749 sections 5.1 and 5.2).
+const NO_STORE: [(header::HeaderName, &str); 2] = [
+    (header::CACHE_CONTROL, "no-store"),
+    (header::PRAGMA, "no-cache"),
+];
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "error_description": self.description });
-        (
-            self.status,
-            [(header::CACHE_CONTROL, "no-store")],
-            Json(body),
-        )
-            .into_response()
+        (self.status, NO_STORE, Json(body)).into_response()
     }
 }
 
@@ -189,7 +190,7 @@ pub(crate) async fn token(
     State(emu): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, OAuthError> {
+) -> Result<Response, OAuthError> {
     let flavor = emu.config.flavor;
     // Auth0 also takes JSON; the others, OAuth's form.
     let req: TokenRequest = token_request(&headers, &body, flavor == Flavor::Auth0)
@@ -199,7 +200,7 @@ pub(crate) async fn token(
         OAuthError::new(flavor.grant_error_status(), "invalid_grant", description)
     };
     let mut data = emu.core.data();
-    let (user, scope, nonce, sid) = match req.grant_type.as_deref() {
+    let (user, scope, nonce, login) = match req.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = req.code.as_deref().unwrap_or_default();
             let Some(grant) = data.codes.get_mut(code) else {
@@ -231,7 +232,7 @@ pub(crate) async fn token(
                 grant.user.clone(),
                 grant.scope.clone(),
                 grant.nonce.clone(),
-                grant.sid.clone(),
+                grant.login.clone(),
             )
         }
         Some("refresh_token") => {
@@ -248,7 +249,7 @@ pub(crate) async fn token(
                 grant.user.clone(),
                 grant.scope.clone(),
                 None,
-                grant.sid.clone(),
+                grant.login.clone(),
             )
         }
         Some(_) => {
@@ -266,9 +267,10 @@ pub(crate) async fn token(
             ));
         }
     };
-    let answer = tokens(&emu, &mut data, &user, &scope, nonce.as_deref(), &sid)
+    let answer = tokens(&emu, &mut data, &user, &scope, nonce.as_deref(), &login)
         .map_err(|e| OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e))?;
-    Ok(Json(answer))
+    // Tokens are never cached (RFC 6749 section 5.1).
+    Ok((NO_STORE, Json(answer)).into_response())
 }
 
 pub(crate) async fn not_found(State(emu): State<Arc<Emulator>>) -> Response {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::flavor::Flavor;
-use super::state::{Code, Emulator, Tamper, User};
+use super::state::{Code, Emulator, Login, Tamper, User};
 use crate::hosted::{Authorize, Hosted, Refusal, Registration, found, with_query};
 use crate::jwk::KeyRing;
 use crate::keys::random_token;
@@ -121,7 +121,10 @@ impl Hosted for Emulator {
                 scope: p.extra.scope.clone().unwrap_or_default(),
                 expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
                 used: false,
-                sid: random_token(16),
+                login: Login {
+                    sid: random_token(16),
+                    auth_time: OffsetDateTime::now_utc().unix_timestamp(),
+                },
             },
         );
         code

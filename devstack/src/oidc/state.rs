@@ -45,6 +45,14 @@ pub(crate) struct User {
     pub email: String,
 }
 
+/// The sign-in at the provider that codes and refresh tokens belong to: its session (`sid`)
+/// and when the user signed in (`auth_time`, kept by every refresh, OIDC Core 12.2).
+#[derive(Clone, Debug)]
+pub(crate) struct Login {
+    pub sid: String,
+    pub auth_time: i64,
+}
+
 pub(crate) struct Code {
     pub user: User,
     pub client_id: String,
@@ -54,15 +62,14 @@ pub(crate) struct Code {
     pub scope: String,
     pub expires_at: OffsetDateTime,
     pub used: bool,
-    /// The session at the provider the code belongs to (`sid`).
-    pub sid: String,
+    pub login: Login,
 }
 
 pub(crate) struct Grant {
     pub user: User,
     pub client_id: String,
     pub scope: String,
-    pub sid: String,
+    pub login: Login,
     /// A refresh token that was used already, or revoked.
     pub spent: bool,
 }

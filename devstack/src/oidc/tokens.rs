@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::flavor::Flavor;
-use super::state::{Access, Data, Emulator, Grant, User};
+use super::state::{Access, Data, Emulator, Grant, Login, User};
 use crate::jwk::SigningKey;
 use crate::keys::random_token;
 
@@ -24,7 +24,7 @@ pub(crate) fn tokens(
     user: &User,
     scope: &str,
     nonce: Option<&str>,
-    sid: &str,
+    login: &Login,
 ) -> Result<Value, String> {
     let flavor = emu.config.flavor;
     let lifetime = emu.config.client.token_lifetime.as_secs() as i64;
@@ -50,7 +50,7 @@ pub(crate) fn tokens(
             expires_at: now() + time::Duration::seconds(lifetime),
         },
     );
-    let id_token = id_token(emu, data, user, nonce, sid, &access_token, lifetime)?;
+    let id_token = id_token(emu, data, user, nonce, login, &access_token, lifetime)?;
     let mut answer = json!({
         "access_token": access_token,
         "id_token": id_token,
@@ -68,7 +68,7 @@ pub(crate) fn tokens(
                 user: user.clone(),
                 client_id: emu.client_id().to_string(),
                 scope: scope.to_string(),
-                sid: sid.to_string(),
+                login: login.clone(),
                 spent: false,
             },
         );
@@ -88,7 +88,7 @@ fn id_token(
     data: &mut Data,
     user: &User,
     nonce: Option<&str>,
-    sid: &str,
+    login: &Login,
     access_token: &str,
     lifetime: i64,
 ) -> Result<String, String> {
@@ -106,7 +106,7 @@ fn id_token(
         "email_verified": true,
         "name": name,
         "at_hash": at_hash(access_token),
-        "sid": sid,
+        "sid": login.sid,
     });
     let Value::Object(map) = &mut claims else {
         return Err("claims are not an object".into());
@@ -136,7 +136,7 @@ fn id_token(
             );
             map.insert("azp".into(), json!(client_id));
             map.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
-            map.insert("auth_time".into(), json!(iat));
+            map.insert("auth_time".into(), json!(login.auth_time));
             map.insert("given_name".into(), json!(name));
             map.insert("family_name".into(), Value::Null);
             map.insert("picture".into(), Value::Null);
