@@ -416,3 +416,17 @@ async fn sign_out_urls_follow_each_provider() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_unverified_email_stays_out_of_the_session() {
+    let f = emulator(Flavor::Generic, Duration::from_secs(3600)).await;
+    let p = provider(&f);
+    // The next ID token says the provider did not verify the address.
+    tamper(&f, json!({ "email_verified": false })).await;
+    let (pending, code) = authorize(&p, "ivy@example.com").await;
+    let session = p.finish(&code, &pending).await.expect("sign-in");
+    assert_eq!(session.email, None);
+    let (pending, code) = authorize(&p, "ivy@example.com").await;
+    let session = p.finish(&code, &pending).await.expect("sign-in");
+    assert_eq!(session.email.as_deref(), Some("ivy@example.com"));
+}

@@ -388,3 +388,18 @@ async fn a_refresh_that_names_another_user_signs_out() {
         Auth::SignedOut
     ));
 }
+
+#[tokio::test]
+async fn an_unverified_email_stays_out_of_the_session() {
+    let f = emulator(Duration::from_secs(300)).await;
+    let w = client(&f);
+    // WorkOS' next answer says it did not verify the user's address.
+    assert_eq!(
+        dev(&f, "tamper", json!({ "email_verified": false })).await,
+        204
+    );
+    let unverified = sign_in(&w, "ura@example.com").await;
+    assert_eq!(unverified.email, None);
+    let verified = sign_in(&w, "ura@example.com").await;
+    assert_eq!(verified.email.as_deref(), Some("ura@example.com"));
+}

@@ -90,6 +90,8 @@ pub struct Tamper {
     /// Sign with a key the JWKS does not publish.
     #[serde(default)]
     pub unknown_key: bool,
+    /// Whether the provider verified the address (`email_verified`).
+    pub email_verified: Option<bool>,
 }
 
 #[derive(Default)]

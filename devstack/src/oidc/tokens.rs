@@ -151,6 +151,9 @@ fn id_token(
         Flavor::Generic => {}
     }
     let tamper = data.tamper.take().unwrap_or_default();
+    if let Some(verified) = tamper.email_verified {
+        map.insert("email_verified".into(), json!(verified));
+    }
     if let Some(nonce) = tamper.nonce {
         map.insert("nonce".into(), json!(nonce));
     }

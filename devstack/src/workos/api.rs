@@ -166,6 +166,12 @@ pub(crate) async fn authenticate(
             ));
         }
     };
+    // The user object answers before the access token takes the tamper.
+    let verified = data
+        .tamper
+        .as_ref()
+        .and_then(|t| t.email_verified)
+        .unwrap_or(true);
     let access_token = access_token(&emu, &mut data, &user, &session_id)
         .map_err(|e| ApiError::coded(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e))?;
     let refresh_token = random_token(18);
@@ -177,7 +183,7 @@ pub(crate) async fn authenticate(
         },
     );
     let mut answer = json!({
-        "user": user_object(&user),
+        "user": user_object(&user, verified),
         "organization_id": null,
         "access_token": access_token,
         "refresh_token": refresh_token,
@@ -189,13 +195,13 @@ pub(crate) async fn authenticate(
 }
 
 /// WorkOS' user object.
-fn user_object(user: &User) -> Value {
+fn user_object(user: &User, email_verified: bool) -> Value {
     let stamp = now().format(&Rfc3339).unwrap_or_default();
     json!({
         "object": "user",
         "id": user.id,
         "email": user.email,
-        "email_verified": true,
+        "email_verified": email_verified,
         "first_name": null,
         "last_name": null,
         "profile_picture_url": null,

@@ -93,6 +93,8 @@ pub struct Tamper {
     pub unknown_key: bool,
     /// Another user's id in `sub`.
     pub sub: Option<String>,
+    /// Whether WorkOS verified the user's address (`email_verified` of the user object).
+    pub email_verified: Option<bool>,
 }
 
 #[derive(Default)]

@@ -111,6 +111,8 @@ struct AuthResponse {
 struct User {
     id: String,
     email: Option<String>,
+    #[serde(default)]
+    email_verified: bool,
 }
 
 /// WorkOS answers OAuth-style (`error`, `error_description`) on this endpoint, and with
@@ -271,7 +273,8 @@ impl WorkOsClient {
         }
         Ok(SignedIn {
             user_id: answer.user.id,
-            email: answer.user.email,
+            // Only an address WorkOS verified: an unverified one is anybody's to claim.
+            email: answer.user.email.filter(|_| answer.user.email_verified),
             state: write_state(&WorkOsState {
                 access_token: answer.access_token,
                 refresh_token: answer.refresh_token,

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreTokenResponse,
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
+    CoreTokenResponse,
 };
 use openidconnect::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
@@ -229,7 +230,7 @@ impl OidcProvider {
         .await?;
         Ok(OidcSession {
             user_id: claims.subject().to_string(),
-            email: claims.email().map(|e| e.to_string()),
+            email: verified_email(&claims),
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),
             fresh_until: fresh_until(&response),
         })
@@ -261,7 +262,7 @@ impl OidcProvider {
                         "the refreshed ID token names another user".into(),
                     ));
                 }
-                claims.email().map(|e| e.to_string())
+                verified_email(&claims)
             }
             None => None,
         };
@@ -313,6 +314,15 @@ impl OidcProvider {
         };
         sign_out::logout_url(&self.config, end_session, return_to)
     }
+}
+
+/// The address the ID token names, only when the provider says it verified it (an unverified
+/// one is anybody's to claim).
+fn verified_email(claims: &CoreIdTokenClaims) -> Option<String> {
+    claims
+        .email()
+        .filter(|_| claims.email_verified() == Some(true))
+        .map(|e| e.to_string())
 }
 
 /// When the tokens of `response` expire (Unix seconds): the next refresh is due then.
