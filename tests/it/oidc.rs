@@ -119,12 +119,19 @@ async fn every_flavor_signs_in_with_its_own_user_ids() {
         let p = provider(&f);
         let (pending, code) = authorize(&p, "Ann@Example.com").await;
         let session = p.finish(&code, &pending).await.expect("sign-in");
-        assert_eq!(session.user_id, f.emulator.user_id_for("ann@example.com"));
+        let sub = f.emulator.user_id_for("ann@example.com");
+        // A generic issuer's ids are namespaced by its name (`oidc` here): a `sub` is unique
+        // only within its issuer.
+        let expected = match flavor {
+            Flavor::Generic => format!("oidc:{sub}"),
+            _ => sub.clone(),
+        };
+        assert_eq!(session.user_id, expected);
         let shape_ok = match flavor {
-            Flavor::Auth0 => session.user_id.starts_with("auth0|") && session.user_id.len() == 30,
-            Flavor::Kinde => session.user_id.starts_with("kp_") && session.user_id.len() == 35,
-            Flavor::Clerk => session.user_id.starts_with("user_2"),
-            Flavor::Generic => session.user_id.len() == 36,
+            Flavor::Auth0 => sub.starts_with("auth0|") && sub.len() == 30,
+            Flavor::Kinde => sub.starts_with("kp_") && sub.len() == 35,
+            Flavor::Clerk => sub.starts_with("user_2"),
+            Flavor::Generic => sub.len() == 36,
         };
         assert!(shape_ok, "{flavor:?}: {}", session.user_id);
         assert_eq!(session.email.as_deref(), Some("ann@example.com"));
@@ -429,4 +436,43 @@ async fn an_unverified_email_stays_out_of_the_session() {
     let (pending, code) = authorize(&p, "ivy@example.com").await;
     let session = p.finish(&code, &pending).await.expect("sign-in");
     assert_eq!(session.email.as_deref(), Some("ivy@example.com"));
+}
+
+#[tokio::test]
+async fn the_same_sub_at_two_generic_issuers_is_two_users() {
+    // Two issuers whose `sub` for the address is the same (the emulator derives it from the
+    // address alone), configured under two names.
+    let (one, two) = (
+        emulator(Flavor::Generic, Duration::from_secs(3600)).await,
+        emulator(Flavor::Generic, Duration::from_secs(3600)).await,
+    );
+    let named = |f: &Fixture, name: &str| {
+        let p = provider(f);
+        let mut config = p.config().clone();
+        config.name = name.into();
+        OidcProvider::new(config, &Url::parse(SITE).expect("site"), http()).expect("provider")
+    };
+    let (corp, partner) = (named(&one, "corp"), named(&two, "partner"));
+    let mut ids = Vec::new();
+    for p in [&corp, &partner] {
+        let (pending, code) = authorize(p, "sam@example.com").await;
+        let session = p.finish(&code, &pending).await.expect("sign-in");
+        // A refresh names the same (namespaced) user.
+        let refresh = session.refresh_token.as_deref().expect("a refresh token");
+        let again = p.refresh(refresh, &session.user_id).await.expect("refresh");
+        assert_eq!(again.user_id, session.user_id);
+        ids.push(session.user_id);
+    }
+    assert_eq!(
+        one.emulator.user_id_for("sam@example.com"),
+        two.emulator.user_id_for("sam@example.com")
+    );
+    assert_eq!(
+        ids[0],
+        format!("corp:{}", one.emulator.user_id_for("sam@example.com"))
+    );
+    assert_eq!(
+        ids[1],
+        format!("partner:{}", two.emulator.user_id_for("sam@example.com"))
+    );
 }

@@ -54,6 +54,10 @@ pub struct Quirks {
     /// ID tokens list other audiences (the APIs asked for) beside the client; `azp` must still
     /// name the client.
     pub other_audiences: bool,
+    /// User ids go to InsForge as `<name>:<sub>`: a `sub` is unique only within its issuer, and
+    /// any number of issuers may be configured. The named providers' ids keep their own shapes
+    /// (`auth0|…`, `kp_…`, `user_2…`), which never meet each other's or Stytch's and WorkOS'.
+    pub namespaced_ids: bool,
     pub sign_out: LogoutStyle,
 }
 
@@ -77,6 +81,7 @@ impl OidcFlavor {
                 callback: "auth/callback",
                 scopes: "profile email offline_access",
                 other_audiences: false,
+                namespaced_ids: false,
                 sign_out: LogoutStyle::DiscoveredOrAuth0V2,
             },
             OidcFlavor::Kinde => Quirks {
@@ -89,6 +94,7 @@ impl OidcFlavor {
                 // Kinde's name for the refresh-token scope.
                 scopes: "profile email offline",
                 other_audiences: true,
+                namespaced_ids: false,
                 sign_out: LogoutStyle::KindeLogout,
             },
             OidcFlavor::Clerk => Quirks {
@@ -100,6 +106,7 @@ impl OidcFlavor {
                 callback: "auth/callback/clerk",
                 scopes: "profile email offline_access",
                 other_audiences: false,
+                namespaced_ids: false,
                 sign_out: LogoutStyle::Discovered,
             },
             OidcFlavor::Generic => Quirks {
@@ -112,6 +119,7 @@ impl OidcFlavor {
                 callback: "auth/callback/{name}",
                 scopes: "profile email offline_access",
                 other_audiences: false,
+                namespaced_ids: true,
                 sign_out: LogoutStyle::Discovered,
             },
         }

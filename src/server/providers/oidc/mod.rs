@@ -122,6 +122,15 @@ impl OidcProvider {
         &self.config
     }
 
+    /// The user id this app (and InsForge's `sub`) knows the issuer's `sub` by.
+    fn user_id(&self, sub: &str) -> String {
+        if self.config.flavor.quirks().namespaced_ids {
+            format!("{}:{sub}", self.config.name)
+        } else {
+            sub.to_string()
+        }
+    }
+
     pub fn redirect_url(&self) -> &Url {
         self.redirect.url()
     }
@@ -229,7 +238,7 @@ impl OidcProvider {
         )
         .await?;
         Ok(OidcSession {
-            user_id: claims.subject().to_string(),
+            user_id: self.user_id(claims.subject()),
             email: verified_email(&claims),
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),
             fresh_until: fresh_until(&response),
@@ -257,7 +266,7 @@ impl OidcProvider {
                 let claims =
                     verify::verify(&self.config, &found.jwks, id_token, None, Some(&response))
                         .await?;
-                if claims.subject().as_str() != user_id {
+                if self.user_id(claims.subject()) != user_id {
                     return Err(ProviderError::InvalidToken(
                         "the refreshed ID token names another user".into(),
                     ));
