@@ -8,25 +8,65 @@ test("signs in through the emailed magic link", async ({ page }, info) => {
   await expect(page.getByTestId("empty")).toHaveText("No todos yet. Add one above!");
 });
 
-test("a used magic link fails cleanly and leads back to sign-in", async ({ page, browser }, info) => {
+test("a used magic link fails cleanly and leads back to sign-in", async ({ page }, info) => {
   const email = newEmail("reuse");
   await signIn(page, info, email);
   const link = await latestLink(email);
-  // Someone (or a mail scanner) opens the same link again, in another browser.
-  const other = await browser.newContext({ javaScriptEnabled: hydrated(info) });
-  const second = await other.newPage();
-  await second.goto(link);
-  await expect(second.getByTestId("auth-error")).toHaveText(
+  // Opened again in the browser that used it.
+  await page.goto(link);
+  await expect(page.getByTestId("auth-error")).toHaveText(
     "This sign-in link has already been used or has expired. Ask for a new one.",
   );
-  await expect(second).toHaveURL(/\/authenticate\?/);
-  await second.getByRole("link", { name: "Back to sign-in" }).click();
-  await expect(second).toHaveURL(/\/login$/);
-  await expect(second.getByLabel("Email address")).toBeVisible();
-  await other.close();
+  await expect(page).toHaveURL(/\/authenticate\?/);
+  await page.getByRole("link", { name: "Back to sign-in" }).click();
+  await expect(page).toHaveURL(/\/(login)?$/);
 });
 
-test("an unknown magic link is refused", async ({ page }) => {
+const OTHER_BROWSER =
+  "Open this sign-in link in the browser where you asked for it. It was not used here, so it still works there.";
+
+test("a magic link opened in another browser is refused and stays usable", async ({ page, browser }, info) => {
+  const email = newEmail("elsewhere");
+  await page.goto("/login");
+  await requestLink(page, info, email);
+  const link = await latestLink(email);
+  // A mail scanner, or the same person on another device: no verifier, so Stytch is not asked.
+  const other = await browser.newContext({ javaScriptEnabled: hydrated(info) });
+  const stranger = await other.newPage();
+  await stranger.goto(link);
+  await expect(stranger.getByTestId("auth-error")).toHaveText(OTHER_BROWSER);
+  expect((await other.cookies()).find((c) => c.name === "ia_session")).toBeUndefined();
+  await other.close();
+  // The browser that asked for it still signs in with it.
+  await page.goto(link);
+  await expect(page.getByTestId("user-email")).toHaveText(email);
+});
+
+test("an attacker's magic link cannot sign a victim in as the attacker", async ({ page, browser }, info) => {
+  const victim = newEmail("victim");
+  await signIn(page, info, victim);
+  // The victim's browser holds its own verifier (it asked for a link): the attacker's link,
+  // bound to the attacker's browser, is refused by Stytch's PKCE check.
+  const attackerContext = await browser.newContext({ javaScriptEnabled: hydrated(info) });
+  const attacker = await attackerContext.newPage();
+  const attackerEmail = newEmail("attacker");
+  await attacker.goto("/login");
+  await requestLink(attacker, info, attackerEmail);
+  const planted = await latestLink(attackerEmail);
+  await page.goto(planted);
+  await expect(page.getByTestId("auth-error")).toHaveText(OTHER_BROWSER);
+  await page.goto("/");
+  await expect(page.getByTestId("user-email")).toHaveText(victim);
+  // The link was not spent: the attacker's own browser can still use it.
+  await attacker.goto(planted);
+  await expect(attacker.getByTestId("user-email")).toHaveText(attackerEmail);
+  await attackerContext.close();
+});
+
+test("an unknown magic link is refused", async ({ page }, info) => {
+  // In a browser that asked for a link: Stytch is asked, and knows no such token.
+  await page.goto("/login");
+  await requestLink(page, info, newEmail("unknown"));
   await page.goto("/authenticate?stytch_token_type=magic_links&token=not-a-real-token");
   await expect(page.getByTestId("auth-error")).toHaveText(
     "This sign-in link is not valid. Ask for a new one.",

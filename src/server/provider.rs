@@ -34,6 +34,10 @@ pub enum ProviderError {
     LinkUnknown,
     #[error("the sign-in link was already used or has expired")]
     LinkUsed,
+    #[error("the sign-in link was asked for in another browser")]
+    LinkOtherBrowser,
+    #[error("the provider is limiting the app's requests")]
+    Limited,
 }
 
 /// What the user was doing when a provider failed: what they are told depends on it.
@@ -96,6 +100,14 @@ impl ProviderError {
             ProviderError::InvalidEmail => AppError::EmailInvalid,
             ProviderError::LinkUnknown => AppError::LinkUnknown,
             ProviderError::LinkUsed => AppError::LinkUsed,
+            ProviderError::Limited => {
+                tracing::warn!(provider, "{action}: {self}");
+                AppError::TooManyRequests
+            }
+            ProviderError::LinkOtherBrowser => {
+                tracing::info!(provider, "{action}: {self}");
+                AppError::LinkOtherBrowser
+            }
         }
     }
 }
@@ -216,21 +228,25 @@ pub trait Provider: Send + Sync {
         Err(not_supported(self.name(), "on a hosted page"))
     }
 
-    /// Emails `email` a sign-in link leading to `landing`, valid for `minutes`.
+    /// Emails `email` a sign-in link leading to `landing`, valid for `minutes`, bound by
+    /// PKCE (an S256 `code_challenge`) to the browser that asked for it.
     async fn send_link(
         &self,
         _email: &str,
         _landing: &Url,
         _minutes: u32,
+        _code_challenge: &str,
     ) -> Result<(), ProviderError> {
         Err(not_supported(self.name(), "by email"))
     }
 
-    /// Exchanges an emailed link's token (once) for a session of `session_minutes`.
+    /// Exchanges an emailed link's token (once), with the PKCE verifier of the browser that
+    /// asked for it, for a session of `session_minutes`.
     async fn redeem_link(
         &self,
         _token: &str,
         _session_minutes: u32,
+        _code_verifier: &str,
     ) -> Result<SignedIn, ProviderError> {
         Err(not_supported(self.name(), "by email"))
     }

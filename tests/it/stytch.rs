@@ -55,10 +55,20 @@ fn callback() -> Url {
     Url::parse("http://127.0.0.1:3000/authenticate").expect("url")
 }
 
+/// The PKCE verifier of the browser the tests ask for links in.
+const VERIFIER: &str = "the-verifier-of-the-browser-that-asked-for-the-links";
+
+fn challenge() -> String {
+    let verifier = openidconnect::PkceCodeVerifier::new(VERIFIER.into());
+    openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&verifier)
+        .as_str()
+        .to_string()
+}
+
 /// Sends a link to `email` and returns the token the emulator's outbox shows.
 async fn send_link(f: &Fixture, stytch: &StytchClient, email: &str) -> String {
     stytch
-        .send_magic_link(email, &callback(), 60)
+        .send_magic_link(email, &callback(), 60, &challenge())
         .await
         .expect("send");
     let mail = f.emulator.outbox().pop().expect("a mail");
@@ -77,7 +87,7 @@ async fn send_link(f: &Fixture, stytch: &StytchClient, email: &str) -> String {
 async fn sign_in(f: &Fixture, stytch: &StytchClient, email: &str) -> StytchSession {
     let token = send_link(f, stytch, email).await;
     stytch
-        .authenticate_magic_link(&token, 60)
+        .authenticate_magic_link(&token, 60, VERIFIER)
         .await
         .expect("authenticate")
 }
@@ -88,7 +98,7 @@ async fn a_magic_link_signs_in_once() {
     let stytch = client(&f);
     let token = send_link(&f, &stytch, "ann@example.com").await;
     let session = stytch
-        .authenticate_magic_link(&token, 60)
+        .authenticate_magic_link(&token, 60, VERIFIER)
         .await
         .expect("first use");
     assert!(
@@ -110,12 +120,15 @@ async fn a_magic_link_signs_in_once() {
     assert!(session_id.starts_with("session-test-"), "{session_id}");
 
     assert_eq!(
-        stytch.authenticate_magic_link(&token, 60).await.err(),
+        stytch
+            .authenticate_magic_link(&token, 60, VERIFIER)
+            .await
+            .err(),
         Some(StytchError::LinkUsedOrExpired)
     );
     assert_eq!(
         stytch
-            .authenticate_magic_link("no-such-token", 60)
+            .authenticate_magic_link("no-such-token", 60, VERIFIER)
             .await
             .err(),
         Some(StytchError::LinkNotFound)
@@ -124,6 +137,37 @@ async fn a_magic_link_signs_in_once() {
     // The same address signs in as the same user next time.
     let again = sign_in(&f, &stytch, "ann@example.com").await;
     assert_eq!(again.user_id, session.user_id);
+}
+
+/// A link is bound to the verifier of the browser that asked for it (Stytch's PKCE for magic
+/// links): without it, or with another, Stytch refuses and the link stays unspent.
+#[tokio::test]
+async fn a_link_works_only_with_its_verifier() {
+    let f = emulator(Duration::from_secs(300)).await;
+    let stytch = client(&f);
+    let token = send_link(&f, &stytch, "pk@example.com").await;
+    for other in ["", "another-browsers-verifier-of-plenty-of-characters"] {
+        assert_eq!(
+            stytch
+                .authenticate_magic_link(&token, 60, other)
+                .await
+                .err(),
+            Some(StytchError::OtherBrowser),
+            "verifier {other:?}"
+        );
+    }
+    let session = stytch
+        .authenticate_magic_link(&token, 60, VERIFIER)
+        .await
+        .expect("the link is still unspent");
+    assert!(session.user_id.starts_with("user-test-"));
+    assert_eq!(
+        stytch
+            .authenticate_magic_link(&token, 60, VERIFIER)
+            .await
+            .err(),
+        Some(StytchError::LinkUsedOrExpired)
+    );
 }
 
 #[tokio::test]
@@ -138,7 +182,10 @@ async fn an_expired_link_is_refused() {
         .expect("expire");
     assert_eq!(res.status(), 204);
     assert_eq!(
-        stytch.authenticate_magic_link(&token, 60).await.err(),
+        stytch
+            .authenticate_magic_link(&token, 60, VERIFIER)
+            .await
+            .err(),
         Some(StytchError::LinkUsedOrExpired)
     );
 }
@@ -149,7 +196,7 @@ async fn bad_input_and_bad_credentials_are_told_apart() {
     let stytch = client(&f);
     assert_eq!(
         stytch
-            .send_magic_link("not-an-email", &callback(), 60)
+            .send_magic_link("not-an-email", &callback(), 60, &challenge())
             .await
             .err(),
         Some(StytchError::InvalidEmail)
@@ -160,7 +207,7 @@ async fn bad_input_and_bad_credentials_are_told_apart() {
     })
     .expect("client");
     match wrong
-        .send_magic_link("ann@example.com", &callback(), 60)
+        .send_magic_link("ann@example.com", &callback(), 60, &challenge())
         .await
     {
         Err(StytchError::Rejected {

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use super::state::{Data, Emulator, MagicLink, Mail, Session, User, new_id};
 use super::tokens::{session_json, session_jwt, user_json};
+use crate::hosted::verifier_matches;
 use crate::keys::random_token;
 
 /// Stytch's error body. Every response, success or not, carries `status_code` and `request_id`.
@@ -155,6 +156,7 @@ pub(crate) struct LoginOrCreate {
     signup_magic_link_url: Option<String>,
     login_expiration_minutes: Option<i64>,
     signup_expiration_minutes: Option<i64>,
+    code_challenge: Option<String>,
 }
 
 pub(crate) async fn login_or_create(
@@ -231,6 +233,7 @@ pub(crate) async fn login_or_create(
             user_id: user.user_id.clone(),
             expires_at: now + time::Duration::minutes(minutes),
             used: false,
+            code_challenge: req.code_challenge.filter(|c| !c.is_empty()),
         },
     );
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -266,6 +269,36 @@ fn session_duration(minutes: Option<i64>) -> Result<Option<i64>, StytchError> {
 pub(crate) struct AuthenticateMagicLink {
     token: String,
     session_duration_minutes: Option<i64>,
+    code_verifier: Option<String>,
+}
+
+/// Stytch's PKCE for magic links: a link sent with a `code_challenge` authenticates only with
+/// its verifier, and one sent without takes none. A refusal leaves the link unspent, so the
+/// browser that asked for it can still use it.
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), StytchError> {
+    let refused = |error_type, message| {
+        Err(StytchError::new(
+            StatusCode::BAD_REQUEST,
+            error_type,
+            message,
+        ))
+    };
+    match (challenge, verifier.filter(|v| !v.is_empty())) {
+        (None, None) => Ok(()),
+        (Some(_), None) => refused(
+            "pkce_expected_code_verifier",
+            "This flow was started using a code_challenge but the authentication call is missing the corresponding code_verifier.",
+        ),
+        (None, Some(_)) => refused(
+            "pkce_did_not_expect_code_verifier",
+            "This flow was started without a code_challenge, but the authentication call included a code_verifier.",
+        ),
+        (Some(challenge), Some(verifier)) if verifier_matches(challenge, verifier) => Ok(()),
+        (Some(_), Some(_)) => refused(
+            "pkce_mismatch",
+            "The submitted code_verifier does not match the code_challenge sent at the start of the flow.",
+        ),
+    }
 }
 
 pub(crate) async fn authenticate_magic_link(
@@ -291,6 +324,7 @@ pub(crate) async fn authenticate_magic_link(
             "The magic link could not be authenticated because it was either already used or expired. Send another magic link to this user.",
         ));
     }
+    check_pkce(link.code_challenge.as_deref(), req.code_verifier.as_deref())?;
     link.used = true;
     let user_id = link.user_id.clone();
     let Some(user) = data.users.values_mut().find(|u| u.user_id == user_id) else {

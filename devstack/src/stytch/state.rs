@@ -85,6 +85,9 @@ pub(crate) struct MagicLink {
     pub user_id: String,
     pub expires_at: OffsetDateTime,
     pub used: bool,
+    /// PKCE: the S256 challenge the link was sent with; authenticating it then takes the
+    /// matching verifier.
+    pub code_challenge: Option<String>,
 }
 
 #[derive(Clone)]

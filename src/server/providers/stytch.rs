@@ -81,6 +81,11 @@ pub enum StytchError {
     LinkUsedOrExpired,
     #[error("the session is unknown, revoked or expired")]
     SessionNotFound,
+    #[error("Stytch is rate-limiting the app")]
+    RateLimited,
+    /// PKCE: the link was asked for with another verifier's challenge (another browser's).
+    #[error("the magic link was sent to another browser (PKCE verifier missing or mismatched)")]
+    OtherBrowser,
     /// Anything else Stytch refused: a configuration problem (credentials, redirect URLs).
     #[error("Stytch answered {status} {error_type}: {message}")]
     Rejected {
@@ -228,15 +233,18 @@ impl StytchClient {
         })
     }
 
-    /// Sends a sign-in (or sign-up) link to `email`, leading to `redirect_url`.
+    /// Sends a sign-in (or sign-up) link to `email`, leading to `redirect_url`. With PKCE
+    /// (`code_challenge`, S256), the link then works only with the verifier.
     pub async fn send_magic_link(
         &self,
         email: &str,
         redirect_url: &Url,
         expiration_minutes: u32,
+        code_challenge: &str,
     ) -> Result<(), StytchError> {
         let body = json!({
             "email": email,
+            "code_challenge": code_challenge,
             "login_magic_link_url": redirect_url.as_str(),
             "signup_magic_link_url": redirect_url.as_str(),
             "login_expiration_minutes": expiration_minutes,
@@ -248,13 +256,19 @@ impl StytchClient {
         Ok(())
     }
 
-    /// Exchanges a magic-link token (single use) for a session of `session_minutes`.
+    /// Exchanges a magic-link token (single use) and the PKCE verifier of its challenge for a
+    /// session of `session_minutes`.
     pub async fn authenticate_magic_link(
         &self,
         token: &str,
         session_minutes: u32,
+        code_verifier: &str,
     ) -> Result<StytchSession, StytchError> {
-        let body = json!({ "token": token, "session_duration_minutes": session_minutes });
+        let body = json!({
+            "token": token,
+            "session_duration_minutes": session_minutes,
+            "code_verifier": code_verifier,
+        });
         let answer: SessionBody = self.post("v1/magic_links/authenticate", &body).await?;
         answer.into_session()
     }
@@ -323,11 +337,15 @@ impl StytchClient {
             error_type: String::new(),
             error_message: refusal.text(),
         });
+        if refusal.status.as_u16() == 429 {
+            return Err(StytchError::RateLimited);
+        }
         Err(match error.error_type.as_str() {
             "invalid_email" => StytchError::InvalidEmail,
             "magic_link_not_found" => StytchError::LinkNotFound,
             "unable_to_auth_magic_link" => StytchError::LinkUsedOrExpired,
             "session_not_found" => StytchError::SessionNotFound,
+            "pkce_mismatch" | "pkce_expected_code_verifier" => StytchError::OtherBrowser,
             _ => StytchError::Rejected {
                 status: refusal.status.as_u16(),
                 error_type: error.error_type,
@@ -343,6 +361,8 @@ impl From<StytchError> for ProviderError {
             StytchError::InvalidEmail => ProviderError::InvalidEmail,
             StytchError::LinkNotFound => ProviderError::LinkUnknown,
             StytchError::LinkUsedOrExpired => ProviderError::LinkUsed,
+            StytchError::OtherBrowser => ProviderError::LinkOtherBrowser,
+            StytchError::RateLimited => ProviderError::Limited,
             StytchError::SessionNotFound => ProviderError::Refused(e.to_string()),
             StytchError::Unavailable(_) => ProviderError::Unavailable(e.to_string()),
             StytchError::Rejected { .. } => ProviderError::Misconfigured(format!(
@@ -372,16 +392,20 @@ impl Provider for StytchClient {
         email: &str,
         landing: &Url,
         minutes: u32,
+        code_challenge: &str,
     ) -> Result<(), ProviderError> {
-        Ok(self.send_magic_link(email, landing, minutes).await?)
+        Ok(self
+            .send_magic_link(email, landing, minutes, code_challenge)
+            .await?)
     }
 
     async fn redeem_link(
         &self,
         token: &str,
         session_minutes: u32,
+        code_verifier: &str,
     ) -> Result<SignedIn, ProviderError> {
-        self.authenticate_magic_link(token, session_minutes)
+        self.authenticate_magic_link(token, session_minutes, code_verifier)
             .await?
             .signed_in()
     }

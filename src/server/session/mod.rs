@@ -6,6 +6,7 @@
 //! session stands (each provider's `check`: local verification, and a refresh when its tokens
 //! expire, written back here).
 
+use openidconnect::{PkceCodeChallenge, PkceCodeVerifier};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -24,6 +25,9 @@ pub const NEXT_COOKIE: &str = "ia_next";
 /// Set by signing out, so `/login` shows "signed out" instead of going straight back to the
 /// only provider.
 pub const SIGNED_OUT_COOKIE: &str = "ia_signed_out";
+/// The PKCE verifier of the magic links this browser asked for: a link is exchanged only in
+/// the browser that holds it.
+pub const LINK_COOKIE: &str = "ia_link";
 /// A sign-in in progress at a provider: `ia_login.<state>`, one per attempt, so two tabs can
 /// sign in at once.
 const SIGN_IN_COOKIE_PREFIX: &str = "ia_login.";
@@ -189,6 +193,28 @@ impl SessionCookies {
         let next = jar.get(NEXT_COOKIE)?.value().to_string();
         jar.remove(self.cookie(NEXT_COOKIE, String::new()));
         local_path(&next).map(str::to_string)
+    }
+
+    /// The PKCE challenge to send with a magic link asked for in this browser. Every link it
+    /// asks for shares one verifier (kept sealed for as long as a link lives), so any of them
+    /// works here and none works anywhere else. It outlives a used link, so opening that link
+    /// again here says "already used" rather than "another browser".
+    pub fn link_challenge(&self, cookies: &Cookies, link_minutes: u32) -> String {
+        let verifier = self
+            .link_verifier(cookies)
+            .map(PkceCodeVerifier::new)
+            .unwrap_or_else(|| PkceCodeChallenge::new_random_sha256().1);
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        let mut cookie = self.cookie(LINK_COOKIE, verifier.into_secret());
+        cookie.set_max_age(time::Duration::minutes(i64::from(link_minutes)));
+        cookies.private(&self.key).add(cookie);
+        challenge.as_str().to_string()
+    }
+
+    /// The verifier of the links this browser asked for, if it asked for any.
+    pub fn link_verifier(&self, cookies: &Cookies) -> Option<String> {
+        let verifier = cookies.private(&self.key).get(LINK_COOKIE)?;
+        Some(verifier.value().to_string()).filter(|v| !v.is_empty())
     }
 
     /// Keeps a sign-in that is leaving for a provider, sealed, under its `state`.
