@@ -26,6 +26,10 @@ pub enum AppError {
     LinkUsed,
     #[error("This sign-in link is not valid. Ask for a new one.")]
     LinkUnknown,
+    #[error(
+        "Open this sign-in link in the browser where you asked for it. It was not used here, so it still works there."
+    )]
+    LinkOtherBrowser,
     #[error("This sign-in has expired or was already used. Please sign in again.")]
     SignInExpired,
     #[error("Sign-in was cancelled. You can try again whenever you like.")]
@@ -40,6 +44,14 @@ pub enum AppError {
     BackendUnavailable,
     #[error("That todo no longer exists. It may have been deleted elsewhere.")]
     TodoNotFound,
+    #[error("Too many attempts. Wait a minute, then try again.")]
+    TooManyRequests,
+    #[error("The app couldn't read that request. Reload the page and try again.")]
+    BadRequest,
+    #[error("That is more than the app accepts in one request.")]
+    TooLarge,
+    #[error("This request came from another site and was refused.")]
+    CrossSite,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request itself failed (the app server is unreachable, a malformed form post).
@@ -51,7 +63,15 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Request(value.to_string())
+        match value {
+            // On the server: the request's arguments could not be read (a malformed id, a
+            // form field missing, a body cut off at the size limit).
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => AppError::BadRequest,
+            // In the browser: the call itself failed.
+            other => AppError::Request(other.to_string()),
+        }
     }
 }
 
@@ -78,6 +98,7 @@ impl AppError {
             AppError::TitleInvalid => "title_invalid",
             AppError::LinkUsed => "link_used",
             AppError::LinkUnknown => "link_unknown",
+            AppError::LinkOtherBrowser => "link_other_browser",
             AppError::SignInExpired => "sign_in_expired",
             AppError::SignInCancelled => "sign_in_cancelled",
             AppError::SignInFailed => "sign_in_failed",
@@ -85,6 +106,10 @@ impl AppError {
             AppError::ProviderMisconfigured => "provider_misconfigured",
             AppError::BackendUnavailable => "backend_unavailable",
             AppError::TodoNotFound => "todo_not_found",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::BadRequest => "bad_request",
+            AppError::TooLarge => "too_large",
+            AppError::CrossSite => "cross_site",
             AppError::Internal | AppError::Request(_) => "internal",
         }
     }
@@ -99,6 +124,7 @@ impl AppError {
             "title_invalid" => AppError::TitleInvalid,
             "link_used" => AppError::LinkUsed,
             "link_unknown" => AppError::LinkUnknown,
+            "link_other_browser" => AppError::LinkOtherBrowser,
             "sign_in_expired" => AppError::SignInExpired,
             "sign_in_cancelled" => AppError::SignInCancelled,
             "sign_in_failed" => AppError::SignInFailed,
@@ -106,9 +132,36 @@ impl AppError {
             "provider_misconfigured" => AppError::ProviderMisconfigured,
             "backend_unavailable" => AppError::BackendUnavailable,
             "todo_not_found" => AppError::TodoNotFound,
+            "too_many_requests" => AppError::TooManyRequests,
+            "bad_request" => AppError::BadRequest,
+            "too_large" => AppError::TooLarge,
+            "cross_site" => AppError::CrossSite,
             "internal" => AppError::Internal,
             _ => return None,
         })
+    }
+
+    /// The HTTP status a server function answers with when it fails with this error: the
+    /// request's fault (4xx) told apart from an unreachable service (503) and our own (500).
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest | AppError::Request(_) => 400,
+            AppError::SignedOut => 401,
+            AppError::CrossSite | AppError::LinkOtherBrowser => 403,
+            AppError::TodoNotFound | AppError::LinkUnknown => 404,
+            AppError::LinkUsed | AppError::SignInExpired => 410,
+            AppError::TooLarge => 413,
+            AppError::EmailRequired
+            | AppError::EmailInvalid
+            | AppError::TitleRequired
+            | AppError::TitleTooLong
+            | AppError::TitleInvalid
+            | AppError::SignInCancelled
+            | AppError::SignInFailed => 422,
+            AppError::TooManyRequests => 429,
+            AppError::ProviderUnavailable | AppError::BackendUnavailable => 503,
+            AppError::ProviderMisconfigured | AppError::Internal => 500,
+        }
     }
 
     /// Worth offering "Try again" for: the same request may succeed later.
@@ -117,6 +170,7 @@ impl AppError {
             self,
             AppError::ProviderUnavailable
                 | AppError::BackendUnavailable
+                | AppError::TooManyRequests
                 | AppError::Internal
                 | AppError::Request(_)
         )
@@ -138,6 +192,7 @@ mod tests {
             AppError::TitleInvalid,
             AppError::LinkUsed,
             AppError::LinkUnknown,
+            AppError::LinkOtherBrowser,
             AppError::SignInExpired,
             AppError::SignInCancelled,
             AppError::SignInFailed,
@@ -145,6 +200,10 @@ mod tests {
             AppError::ProviderMisconfigured,
             AppError::BackendUnavailable,
             AppError::TodoNotFound,
+            AppError::TooManyRequests,
+            AppError::BadRequest,
+            AppError::TooLarge,
+            AppError::CrossSite,
             AppError::Internal,
         ] {
             assert_eq!(AppError::from_code(e.code()), Some(e));

@@ -19,6 +19,8 @@ pub const MAGIC_LINK: &str = "/authenticate";
 pub const PROVIDER_SIGN_IN_ROUTE: &str = "/auth/login/{provider}";
 /// For load balancers and container platforms.
 pub const HEALTH: &str = "/healthz";
+/// Where the server functions answer (`#[server]`'s default prefix, `/api/<endpoint>`).
+pub const SERVER_FNS: &str = "/api/";
 
 /// A path as a route segment (`/login` → `login`).
 pub const fn segment(path: &'static str) -> &'static str {

@@ -9,7 +9,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     paths::{HOME, SIGNED_OUT, local_path, sent_url, sign_in_error_url},
-    server::context::{auth, cookies, respond, services},
+    server::context::{auth, cookies, respond, services, set_status},
     server::provider::Step,
     server::session::Auth,
 };
@@ -39,12 +39,21 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
             .providers
             .by_email()
             .ok_or(AppError::SignInFailed)?;
+        let cookies = cookies().await?;
+        let challenge = services
+            .sessions
+            .link_challenge(&cookies, services.link_minutes);
         provider
-            .send_link(&email, &services.magic_link_url, services.link_minutes)
+            .send_link(
+                &email,
+                &services.magic_link_url,
+                services.link_minutes,
+                &challenge,
+            )
             .await
             .map_err(|e| e.to_user(provider.name(), Step::SendLink))?;
         if let Some(next) = &next {
-            services.sessions.set_next(&cookies().await?, next);
+            services.sessions.set_next(&cookies, next);
         }
         Ok(email)
     };
@@ -58,15 +67,32 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
 
 /// The emailed link's landing: exchanges its token for a session, sets the session cookie and
 /// sends the browser on (to where it was going before signing in, or the todos).
+///
+/// Only the browser that asked for the link holds its PKCE verifier. Any other (a mail
+/// scanner, or a victim's browser sent to an attacker's link) is told so without a call to
+/// the provider, so the link stays unspent.
 #[server(endpoint = "finish_sign_in")]
 pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
+    let result = redeem(&token).await;
+    if let Err(e) = &result {
+        set_status(e);
+    }
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn redeem(token: &str) -> Result<(), AppError> {
     let services = services()?;
     let provider = services.providers.by_email().ok_or(AppError::LinkUnknown)?;
+    let cookies = cookies().await?;
+    let Some(verifier) = services.sessions.link_verifier(&cookies) else {
+        tracing::info!("a magic link was opened in a browser that did not ask for one");
+        return Err(AppError::LinkOtherBrowser);
+    };
     let session = provider
-        .redeem_link(&token, services.session_minutes)
+        .redeem_link(token, services.session_minutes, &verifier)
         .await
         .map_err(|e| e.to_user(provider.name(), Step::RedeemLink))?;
-    let cookies = cookies().await?;
     services
         .sessions
         .write_signed_in(&cookies, provider.name(), &session);

@@ -64,6 +64,17 @@ pub async fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
     Ok((services, token))
 }
 
+/// Answers this request with `error`'s status: a page rendered on the server (the magic
+/// link's landing) says with its status what its text says.
+pub fn set_status(error: &AppError) {
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(error.status()),
+    ) {
+        response.set_status(status);
+    }
+}
+
 /// A plain form post (no JavaScript) navigates: after it, send the browser to `to`. Calls
 /// from the hydrated app are left alone; they update the page in place.
 pub fn form_redirect(to: &str) {

@@ -11,6 +11,8 @@ use tower_cookies::Cookies;
 
 use super::session::{Auth, SIGNED_OUT_COOKIE};
 use super::state::AppState;
+use super::status::{refusal, wants_page};
+use crate::error::AppError;
 use crate::paths::{HOME, MAGIC_LINK, SIGN_IN, SIGNED_OUT, provider_sign_in_url, sign_in_url};
 
 /// Server functions change state, so only this site's own pages may call them. SameSite=Lax
@@ -41,13 +43,7 @@ fn refuse_cross_site(request: &Request, site_origin: &str) -> Option<Response> {
         "refused a cross-site request (Sec-Fetch-Site {fetch_site:?}, Origin {:?})",
         headers.get(header::ORIGIN)
     );
-    Some(
-        (
-            axum::http::StatusCode::FORBIDDEN,
-            "This request came from another site and was refused.",
-        )
-            .into_response(),
-    )
+    Some(refusal(&AppError::CrossSite, wants_page(request)))
 }
 
 /// Resolves the session for every page and server-function request, and keeps signed-out
@@ -76,11 +72,7 @@ pub async fn resolve_session(
         .resolve(&cookies, &services.providers)
         .await;
     if matches!(*request.method(), Method::GET | Method::HEAD) {
-        let wants_page = request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
+        let wants_page = wants_page(&request);
         match (&auth, path) {
             (Auth::SignedOut, HOME) if wants_page && cookies.get(SIGNED_OUT_COOKIE).is_some() => {
                 // Back from a provider's sign-out page.

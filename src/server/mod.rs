@@ -15,5 +15,6 @@ pub mod refresh;
 pub mod session;
 pub mod sign_in;
 pub mod state;
+pub mod status;
 pub mod token;
 pub mod web;

@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_cookies::CookieManagerLayer;
 
-use super::sign_in;
 use super::state::{AppState, Services};
+use super::{sign_in, status};
 use crate::paths::{HEALTH, PROVIDER_SIGN_IN_ROUTE};
 
 /// The app's root component and its HTML shell (`app::App`, `app::shell`), handed in by `main`
@@ -52,6 +53,8 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
             state.clone(),
             super::middleware::resolve_session,
         ))
+        .layer(from_fn(status::honest_status))
+        .layer(DefaultBodyLimit::max(status::BODY_LIMIT))
         // Outermost, so the session layer's cookie changes reach the response.
         .layer(CookieManagerLayer::new())
         .with_state(state)
