@@ -13,6 +13,8 @@ use crate::todos::page::TodosPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = request_theme().as_str();
+    #[cfg(feature = "ssr")]
+    crate::server::headers::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en" data-theme=theme>
@@ -35,6 +37,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // What a plain form post typed, read once on the server and sent along with the page.
+    let flash = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        let flash = crate::server::context::take_flash();
+        #[cfg(not(feature = "ssr"))]
+        let flash = crate::paths::Flash::default();
+        flash
+    });
+    provide_context(flash.into_inner());
     // Tests (and curious people) can tell when the page has become interactive.
     Effect::new(move |_| {
         if let Some(body) = document().body() {

@@ -27,10 +27,14 @@ pub const fn segment(path: &'static str) -> &'static str {
     path.split_at(1).1
 }
 
+/// The longest path a sign-in returns to: kept in a cookie until the user is back.
+pub const MAX_LOCAL_PATH: usize = 512;
+
 /// `path` if it is a path on this site (`/…` but not `//…` or `/\…`, which browsers treat as
 /// another host): the only places a sign-in may return to.
 pub fn local_path(path: &str) -> Option<&str> {
-    let ok = path.starts_with('/')
+    let ok = path.len() <= MAX_LOCAL_PATH
+        && path.starts_with('/')
         && !path.starts_with("//")
         && !path.starts_with("/\\")
         && !path.chars().any(|c| c.is_control());
@@ -69,17 +73,12 @@ pub fn provider_sign_in_url(provider: &str, next: Option<&str>) -> String {
     format!("{route}{provider}{}", next_query(next))
 }
 
-/// The sign-in page after a magic link was sent to `email`.
-pub fn sent_url(email: &str) -> String {
-    format!("{SIGN_IN}?sent={}", encode(email))
-}
+/// The sign-in page after a magic link was sent (to the address in the flash).
+pub const SENT: &str = "/login?sent=1";
 
-/// The sign-in page showing `error`, keeping what the user typed and where they were going.
-pub fn sign_in_error_url(error: &AppError, email: Option<&str>, next: Option<&str>) -> String {
+/// The sign-in page showing `error`, and where the user was going.
+pub fn sign_in_error_url(error: &AppError, next: Option<&str>) -> String {
     let mut url = format!("{SIGN_IN}?error={}", error.code());
-    if let Some(email) = email {
-        url.push_str(&format!("&email={}", encode(email)));
-    }
     if let Some(next) = next.and_then(local_path) {
         url.push_str(&format!("&next={}", encode(next)));
     }
@@ -91,17 +90,14 @@ pub fn edit_url(id: Uuid) -> String {
     format!("{HOME}?edit={id}")
 }
 
-/// The todo page showing an error (and what the user typed, so nothing is lost).
-pub fn todos_url(error: Option<&AppError>, editing: Option<Uuid>, title: Option<&str>) -> String {
+/// The todo page showing an error (what the user typed comes back in the flash).
+pub fn todos_url(error: Option<&AppError>, editing: Option<Uuid>) -> String {
     let mut params = Vec::new();
     if let Some(id) = editing {
         params.push(format!("edit={id}"));
     }
     if let Some(e) = error {
         params.push(format!("error={}", e.code()));
-    }
-    if let Some(title) = title {
-        params.push(format!("title={}", encode(title)));
     }
     if params.is_empty() {
         HOME.into()
@@ -114,6 +110,28 @@ pub fn todos_url(error: Option<&AppError>, editing: Option<Uuid>, title: Option<
 pub fn query_param(name: &'static str) -> Memo<Option<String>> {
     let query = use_query_map();
     Memo::new(move |_| query.with(|q| q.get(name)))
+}
+
+/// What a plain form post (no JavaScript) hands back to the page it returns to besides the
+/// error code in the URL: what the user typed. Personal, so never in a URL: the server keeps it
+/// in a sealed cookie for a minute, and the next page rendered reads it once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Flash {
+    /// The address a link was sent to, or that was refused.
+    pub email: Option<String>,
+    /// A title that was refused or could not be saved.
+    pub title: Option<String>,
+}
+
+impl Flash {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.title.is_none()
+    }
+}
+
+/// This page's flash (`app` provides it, read once per page load).
+pub fn use_flash() -> Flash {
+    use_context::<Flash>().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -145,17 +163,18 @@ mod tests {
     }
 
     #[test]
-    fn error_urls_keep_the_input() {
+    fn error_urls_carry_codes_and_nothing_personal() {
+        let id = Uuid::nil();
         assert_eq!(
-            todos_url(Some(&AppError::TitleTooLong), None, Some("a b&c")),
-            "/?error=title_too_long&title=a%20b%26c"
+            todos_url(Some(&AppError::TitleTooLong), Some(id)),
+            format!("/?edit={id}&error=title_too_long")
         );
         assert_eq!(
-            sign_in_error_url(&AppError::EmailInvalid, Some("a b"), Some("/x")),
-            "/login?error=email_invalid&email=a%20b&next=%2Fx"
+            sign_in_error_url(&AppError::EmailInvalid, Some("/x")),
+            "/login?error=email_invalid&next=%2Fx"
         );
         assert_eq!(
-            sign_in_error_url(&AppError::SignInFailed, None, None),
+            sign_in_error_url(&AppError::SignInFailed, None),
             "/login?error=sign_in_failed"
         );
     }

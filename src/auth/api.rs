@@ -8,8 +8,8 @@ use super::model::{SignInOption, User};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    paths::{HOME, SIGNED_OUT, local_path, sent_url, sign_in_error_url},
-    server::context::{auth, cookies, respond, services, set_status},
+    paths::{Flash, HOME, SENT, SIGNED_OUT, local_path, sign_in_error_url},
+    server::context::{Landing, auth, cookies, respond, services, set_status},
     server::provider::Step,
     server::session::Auth,
 };
@@ -57,10 +57,20 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
         }
         Ok(email)
     };
+    let typed = Flash {
+        email: Some(email.clone()),
+        ..Flash::default()
+    };
     respond(
         work,
-        |sent_to| sent_url(sent_to),
-        |e| sign_in_error_url(e, Some(&email), next.as_deref()),
+        |_| Landing {
+            to: SENT.into(),
+            flash: typed.clone(),
+        },
+        |e| Landing {
+            to: sign_in_error_url(e, next.as_deref()),
+            flash: typed.clone(),
+        },
     )
     .await
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::api::{StartSignIn, sign_in_options};
 use super::model::{SignInOption, check_email};
 use crate::error::AppError;
-use crate::paths::{SIGN_IN, local_path, provider_sign_in_url, query_param};
+use crate::paths::{SIGN_IN, local_path, provider_sign_in_url, query_param, use_flash};
 use crate::theme::ThemeToggle;
 
 /// About the address typed (shown next to the field), rather than about signing in as a whole
@@ -25,11 +25,14 @@ pub fn SignInPage() -> impl IntoView {
     let signed_out = query_param("signed_out");
     let options = Resource::new_blocking(|| (), |_| sign_in_options());
 
-    // The address a link went to: this page's answer, or (without JavaScript) the query's.
+    // The address a link went to: this page's answer, or (without JavaScript) the flash's.
+    let flashed = use_flash().email;
     let sent = Signal::derive(move || match action.value().get() {
         Some(Ok(email)) => Some(email),
         Some(Err(_)) => None,
-        None => sent_param.get(),
+        None => sent_param
+            .get()
+            .map(|_| flashed.clone().unwrap_or_default()),
     });
     let query_error =
         Signal::derive(move || error_param.get().and_then(|c| AppError::from_code(&c)));
@@ -122,7 +125,7 @@ fn EmailSignIn(
     query_error: Signal<Option<AppError>>,
     next: Signal<Option<String>>,
 ) -> impl IntoView {
-    let email_param = query_param("email");
+    let typed = use_flash().email.unwrap_or_default();
     // Checked in the browser before anything is sent; the server checks again.
     let local_error = RwSignal::new(None::<AppError>);
     let error = move || {
@@ -149,6 +152,7 @@ fn EmailSignIn(
         <Show
             when=move || sent.get().is_some()
             fallback=move || {
+                let typed = typed.clone();
                 view! {
                     <p>"We'll email you a link that signs you in. No password needed."</p>
                     <ActionForm action on:submit:capture=check attr:novalidate=true attr:class="stack">
@@ -160,7 +164,7 @@ fn EmailSignIn(
                             autocomplete="email"
                             inputmode="email"
                             placeholder="you@example.com"
-                            value=move || email_param.get().unwrap_or_default()
+                            value=typed.clone()
                             aria-invalid=move || error().is_some().to_string()
                             aria-describedby="email-error"
                         />
@@ -180,8 +184,11 @@ fn EmailSignIn(
             <section class="notice" role="status" data-testid="check-email">
                 <h2>"Check your email"</h2>
                 <p>
-                    "We sent a sign-in link to " <strong>{move || sent.get()}</strong>
-                    ". Open it on this device; it works once."
+                    {move || match sent.get().filter(|to| !to.is_empty()) {
+                        Some(to) => view! { "We sent a sign-in link to " <strong>{to}</strong> ". " }.into_any(),
+                        None => view! { "We sent you a sign-in link. " }.into_any(),
+                    }}
+                    "Open it in this browser; it works once."
                 </p>
                 <p>
                     <a href=SIGN_IN on:click=start_over>

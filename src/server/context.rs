@@ -13,7 +13,7 @@ use tower_cookies::Cookies;
 use super::session::{Auth, SessionUser};
 use super::state::{AppState, Services};
 use crate::error::AppError;
-use crate::paths::{HOME, sign_in_url};
+use crate::paths::{Flash, HOME, sign_in_url};
 
 pub fn services() -> Result<Arc<Services>, AppError> {
     use_context::<AppState>()
@@ -75,34 +75,72 @@ pub fn set_status(error: &AppError) {
     }
 }
 
-/// A plain form post (no JavaScript) navigates: after it, send the browser to `to`. Calls
-/// from the hydrated app are left alone; they update the page in place.
-pub fn form_redirect(to: &str) {
-    let plain_form = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+fn plain_form() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
         parts
             .headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"))
-    });
-    if plain_form {
+    })
+}
+
+/// A plain form post (no JavaScript) navigates: after it, send the browser to `to`. Calls
+/// from the hydrated app are left alone; they update the page in place.
+pub fn form_redirect(to: &str) {
+    if plain_form() {
         leptos_axum::redirect(to);
+    }
+}
+
+/// Where a plain form post ends: a page (its outcome in the URL's codes) and what the user
+/// typed, which travels in the flash cookie rather than the URL.
+pub struct Landing {
+    pub to: String,
+    pub flash: Flash,
+}
+
+impl From<String> for Landing {
+    fn from(to: String) -> Self {
+        Landing {
+            to,
+            flash: Flash::default(),
+        }
     }
 }
 
 /// Runs a server function's work; a plain form post then ends on the page that shows its
 /// outcome: `ok_to` (given the result), the page `err_to` names for an error, or the sign-in
 /// page for a signed-out user.
-pub async fn respond<T>(
+pub async fn respond<T, L: Into<Landing>>(
     work: impl Future<Output = Result<T, AppError>>,
-    ok_to: impl FnOnce(&T) -> String,
-    err_to: impl FnOnce(&AppError) -> String,
+    ok_to: impl FnOnce(&T) -> L,
+    err_to: impl FnOnce(&AppError) -> L,
 ) -> Result<T, AppError> {
     let result = work.await;
-    match &result {
-        Ok(value) => form_redirect(&ok_to(value)),
-        Err(AppError::SignedOut) => form_redirect(&sign_in_url(Some(HOME))),
-        Err(e) => form_redirect(&err_to(e)),
+    if !plain_form() {
+        return result;
     }
+    let landing = match &result {
+        Ok(value) => ok_to(value).into(),
+        Err(AppError::SignedOut) => sign_in_url(Some(HOME)).into(),
+        Err(e) => err_to(e).into(),
+    };
+    if !landing.flash.is_empty()
+        && let (Ok(services), Ok(cookies)) = (services(), cookies().await)
+    {
+        services.sessions.set_flash(&cookies, &landing.flash);
+    }
+    leptos_axum::redirect(&landing.to);
     result
+}
+
+/// The flash a plain form post left for the page being rendered (read once).
+pub fn take_flash() -> Flash {
+    let cookies = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Cookies>().cloned());
+    match (services(), cookies) {
+        (Ok(services), Some(cookies)) => services.sessions.take_flash(&cookies).unwrap_or_default(),
+        _ => Flash::default(),
+    }
 }

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_cookies::Cookies;
 
-use super::session::{Auth, SIGNED_OUT_COOKIE};
+use super::session::Auth;
 use super::state::AppState;
 use super::status::{refusal, wants_page};
 use crate::error::AppError;
@@ -74,7 +74,9 @@ pub async fn resolve_session(
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         let wants_page = wants_page(&request);
         match (&auth, path) {
-            (Auth::SignedOut, HOME) if wants_page && cookies.get(SIGNED_OUT_COOKIE).is_some() => {
+            (Auth::SignedOut, HOME)
+                if wants_page && services.sessions.marked_signed_out(&cookies) =>
+            {
                 // Back from a provider's sign-out page.
                 return Redirect::to(SIGNED_OUT).into_response();
             }
@@ -96,7 +98,7 @@ pub async fn resolve_session(
                 let showing = query
                     .split('&')
                     .any(|p| p.starts_with("error=") || p.starts_with("signed_out="));
-                let signed_out = cookies.get(SIGNED_OUT_COOKIE).is_some();
+                let signed_out = services.sessions.marked_signed_out(&cookies);
                 if signed_out {
                     // Shown once.
                     services.sessions.forget_signed_out(&cookies);

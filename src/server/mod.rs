@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod context;
+pub mod headers;
 pub mod http;
 pub mod insforge;
 pub mod jwks;

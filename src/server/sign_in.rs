@@ -21,7 +21,7 @@ pub struct StartQuery {
 }
 
 fn to_sign_in(error: &AppError) -> Response {
-    Redirect::to(&sign_in_error_url(error, None, None)).into_response()
+    Redirect::to(&sign_in_error_url(error, None)).into_response()
 }
 
 /// `GET /auth/login/<provider>`: off to the provider's sign-in page.
@@ -49,6 +49,7 @@ pub async fn start(
                     provider: name,
                     secrets,
                     next,
+                    started: time::OffsetDateTime::now_utc().unix_timestamp(),
                 },
             );
             Redirect::to(url.as_str()).into_response()

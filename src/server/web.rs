@@ -12,7 +12,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_cookies::CookieManagerLayer;
 
 use super::state::{AppState, Services};
-use super::{sign_in, status};
+use super::{headers, sign_in, status};
 use crate::paths::{HEALTH, PROVIDER_SIGN_IN_ROUTE};
 
 /// The app's root component and its HTML shell (`app::App`, `app::shell`), handed in by `main`
@@ -55,6 +55,10 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
         ))
         .layer(from_fn(status::honest_status))
         .layer(DefaultBodyLimit::max(status::BODY_LIMIT))
+        .layer(from_fn_with_state(
+            state.services.site_origin.starts_with("https://"),
+            headers::security_headers,
+        ))
         // Outermost, so the session layer's cookie changes reach the response.
         .layer(CookieManagerLayer::new())
         .with_state(state)

@@ -10,8 +10,8 @@ use super::model::Todo;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    paths::{HOME, todos_url},
-    server::context::{insforge_access, respond},
+    paths::{Flash, HOME, todos_url},
+    server::context::{Landing, insforge_access, respond},
     server::insforge::InsForgeError,
     todos::model::{TodoPatch, normalize_title},
 };
@@ -45,8 +45,17 @@ fn from_insforge(action: &str, e: InsForgeError) -> AppError {
 
 /// Back to the todo page, whatever the result.
 #[cfg(feature = "ssr")]
-fn home<T>(_: &T) -> String {
-    HOME.into()
+fn home<T>(_: &T) -> Landing {
+    String::from(HOME).into()
+}
+
+/// A title the server refused, kept so the form shows it again.
+#[cfg(feature = "ssr")]
+fn typed(title: &str) -> Flash {
+    Flash {
+        title: Some(title.to_string()),
+        ..Flash::default()
+    }
 }
 
 /// Changes a todo.
@@ -81,7 +90,11 @@ pub async fn add_todo(title: String) -> Result<Todo, AppError> {
             .await
             .map_err(|e| from_insforge("adding a todo", e))
     };
-    respond(work, home, |e| todos_url(Some(e), None, Some(&title))).await
+    respond(work, home, |e| Landing {
+        to: todos_url(Some(e), None),
+        flash: typed(&title),
+    })
+    .await
 }
 
 #[server(endpoint = "set_done")]
@@ -91,7 +104,7 @@ pub async fn set_done(id: Uuid, done: bool) -> Result<Todo, AppError> {
         is_complete: Some(done),
     };
     let work = update(id, patch, "updating a todo");
-    respond(work, home, |e| todos_url(Some(e), None, None)).await
+    respond(work, home, |e| todos_url(Some(e), None).into()).await
 }
 
 #[server(endpoint = "rename_todo")]
@@ -103,7 +116,11 @@ pub async fn rename_todo(id: Uuid, title: String) -> Result<Todo, AppError> {
         };
         update(id, patch, "renaming a todo").await
     };
-    respond(work, home, |e| todos_url(Some(e), Some(id), Some(&title))).await
+    respond(work, home, |e| Landing {
+        to: todos_url(Some(e), Some(id)),
+        flash: typed(&title),
+    })
+    .await
 }
 
 #[server(endpoint = "delete_todo")]
@@ -116,5 +133,5 @@ pub async fn delete_todo(id: Uuid) -> Result<(), AppError> {
             .await
             .map_err(|e| from_insforge("deleting a todo", e))
     };
-    respond(work, home, |e| todos_url(Some(e), None, None)).await
+    respond(work, home, |e| todos_url(Some(e), None).into()).await
 }

@@ -4,6 +4,7 @@
 use leptos::form::ActionForm;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use super::api::{AddTodo, DeleteTodo, RenameTodo, SetDone, list_todos};
@@ -11,7 +12,7 @@ use super::model::{Todo, normalize_title};
 use super::row::{FormEcho, RowActions, TodoRow, is_title_error};
 use crate::auth::api::{SignOut, current_user};
 use crate::error::AppError;
-use crate::paths::{HOME, query_param};
+use crate::paths::{HOME, query_param, sign_in_url, use_flash};
 use crate::theme::ThemeToggle;
 
 fn count_text(todos: &[Todo]) -> String {
@@ -42,15 +43,12 @@ pub fn TodosPage() -> impl IntoView {
         },
         |_| list_todos(),
     );
-    let (error_param, title_param, edit_param) = (
-        query_param("error"),
-        query_param("title"),
-        query_param("edit"),
-    );
+    let (error_param, edit_param) = (query_param("error"), query_param("edit"));
+    let typed = use_flash().title;
     let echo = FormEcho {
         editing: Memo::new(move |_| edit_param.get().and_then(|s| Uuid::parse_str(&s).ok())),
         error: Memo::new(move |_| error_param.get().and_then(|c| AppError::from_code(&c))),
-        title: title_param,
+        title: Memo::new(move |_| typed.clone()),
     };
     // Errors of row actions (and, without JavaScript, of any form) show in the banner.
     let banner_error = move || {
@@ -75,6 +73,21 @@ pub fn TodosPage() -> impl IntoView {
         })
     };
 
+    // A session that ended (signed out in another tab, expired, revoked) leaves this page for
+    // the sign-in page with a full navigation: a signed-out visitor never sees the form.
+    Effect::new(move |_| {
+        let errors = [
+            todos.get().and_then(|r| r.err()),
+            add.value().get().and_then(|r| r.err()),
+            actions.toggle.value().get().and_then(|r| r.err()),
+            actions.rename.value().get().and_then(|r| r.err()),
+            actions.delete.value().get().and_then(|r| r.err()),
+        ];
+        if errors.contains(&Some(AppError::SignedOut)) {
+            let _ = window().location().set_href(&sign_in_url(Some(HOME)));
+        }
+    });
+
     view! {
         <main class="page">
             <TodosHeader />
@@ -92,7 +105,7 @@ pub fn TodosPage() -> impl IntoView {
 /// The title, who is signed in, the theme and the sign-out button.
 #[component]
 fn TodosHeader() -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
+    let leaving = RwSignal::new(false);
     let user = Resource::new(|| (), |_| current_user());
     view! {
         <header class="bar">
@@ -116,11 +129,14 @@ fn TodosHeader() -> impl IntoView {
             </div>
             <div class="bar-actions">
                 <ThemeToggle />
-                <ActionForm action=sign_out>
-                    <button type="submit" class="secondary" disabled=move || sign_out.pending().get()>
-                        {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+                // A plain form post even when hydrated: signing out leaves the page with a full
+                // navigation, so Back reloads it from the server (which sends a signed-out
+                // visitor to sign in) instead of rendering it again in the browser.
+                <form method="post" action=SignOut::url() on:submit=move |_| leaving.set(true)>
+                    <button type="submit" class="secondary" disabled=leaving>
+                        {move || if leaving.get() { "Signing out…" } else { "Sign out" }}
                     </button>
-                </ActionForm>
+                </form>
             </div>
         </header>
     }

@@ -15,7 +15,7 @@ use tower_cookies::{Cookie, Cookies, Key};
 
 mod resolve;
 
-use crate::paths::local_path;
+use crate::paths::{Flash, local_path};
 use crate::server::config::{ConfigError, Secret};
 use crate::server::provider::{SignInSecrets, SignedIn};
 
@@ -28,11 +28,16 @@ pub const SIGNED_OUT_COOKIE: &str = "ia_signed_out";
 /// The PKCE verifier of the magic links this browser asked for: a link is exchanged only in
 /// the browser that holds it.
 pub const LINK_COOKIE: &str = "ia_link";
+/// What a plain form post typed, back to the page it returns to (`paths::Flash`).
+pub const FLASH_COOKIE: &str = "ia_flash";
 /// A sign-in in progress at a provider: `ia_login.<state>`, one per attempt, so two tabs can
 /// sign in at once.
 const SIGN_IN_COOKIE_PREFIX: &str = "ia_login.";
 /// How long a sign-in at a provider may take.
 const SIGN_IN_MINUTES: i64 = 15;
+/// Sign-ins a browser may have under way at once (tabs, retries); older ones are dropped, so
+/// abandoned attempts never grow the Cookie header past what servers accept.
+const MAX_PENDING_SIGN_INS: usize = 3;
 
 /// Who is asking, as the session middleware found out.
 #[derive(Debug, Clone)]
@@ -77,6 +82,9 @@ pub struct PendingSignIn {
     #[serde(rename = "login")]
     pub secrets: SignInSecrets,
     pub next: Option<String>,
+    /// When it left (Unix seconds): the oldest go first when a browser holds too many.
+    #[serde(default)]
+    pub started: i64,
 }
 
 pub struct SessionCookies {
@@ -109,8 +117,19 @@ impl SessionCookies {
         })
     }
 
+    /// A cookie's name as the browser sees it: over https with the `__Host-` prefix, which
+    /// browsers keep only on a Secure, host-only cookie for the whole site (so no sibling
+    /// subdomain or plain-http page can plant or shadow it).
+    fn name(&self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_string()
+        }
+    }
+
     fn cookie(&self, name: impl Into<String>, value: String) -> Cookie<'static> {
-        let mut cookie = Cookie::new(name.into(), value);
+        let mut cookie = Cookie::new(self.name(&name.into()), value);
         cookie.set_http_only(true);
         cookie.set_same_site(SameSite::Lax);
         cookie.set_secure(self.secure);
@@ -129,7 +148,7 @@ impl SessionCookies {
                 .unwrap_or_else(|_| OffsetDateTime::now_utc()),
         );
         cookies.private(&self.key).add(cookie);
-        if let Some(sealed) = cookies.get(SESSION_COOKIE)
+        if let Some(sealed) = cookies.get(&self.name(SESSION_COOKIE))
             && sealed.value().len() > COOKIE_LIMIT
         {
             tracing::error!(
@@ -175,6 +194,11 @@ impl SessionCookies {
         cookies.add(flag);
     }
 
+    /// Whether the user signed out on purpose within the last minute.
+    pub fn marked_signed_out(&self, cookies: &Cookies) -> bool {
+        cookies.get(&self.name(SIGNED_OUT_COOKIE)).is_some()
+    }
+
     /// The sign-in page has said so: from now on `/login` behaves as for any visitor.
     pub fn forget_signed_out(&self, cookies: &Cookies) {
         cookies.remove(self.cookie(SIGNED_OUT_COOKIE, String::new()));
@@ -190,7 +214,7 @@ impl SessionCookies {
     /// The remembered path (checked again: it must be local), forgetting it.
     pub fn take_next(&self, cookies: &Cookies) -> Option<String> {
         let jar = cookies.private(&self.key);
-        let next = jar.get(NEXT_COOKIE)?.value().to_string();
+        let next = jar.get(&self.name(NEXT_COOKIE))?.value().to_string();
         jar.remove(self.cookie(NEXT_COOKIE, String::new()));
         local_path(&next).map(str::to_string)
     }
@@ -213,12 +237,31 @@ impl SessionCookies {
 
     /// The verifier of the links this browser asked for, if it asked for any.
     pub fn link_verifier(&self, cookies: &Cookies) -> Option<String> {
-        let verifier = cookies.private(&self.key).get(LINK_COOKIE)?;
+        let verifier = cookies.private(&self.key).get(&self.name(LINK_COOKIE))?;
         Some(verifier.value().to_string()).filter(|v| !v.is_empty())
+    }
+
+    /// Hands `flash` to the next page this browser renders, sealed, for a minute.
+    pub fn set_flash(&self, cookies: &Cookies, flash: &Flash) {
+        let Ok(value) = serde_json::to_string(flash) else {
+            return;
+        };
+        let mut cookie = self.cookie(FLASH_COOKIE, value);
+        cookie.set_max_age(time::Duration::minutes(1));
+        cookies.private(&self.key).add(cookie);
+    }
+
+    /// The flash a form post left for this page, forgotten as it is read.
+    pub fn take_flash(&self, cookies: &Cookies) -> Option<Flash> {
+        let jar = cookies.private(&self.key);
+        let value = jar.get(&self.name(FLASH_COOKIE))?.value().to_string();
+        jar.remove(self.cookie(FLASH_COOKIE, String::new()));
+        serde_json::from_str(&value).ok()
     }
 
     /// Keeps a sign-in that is leaving for a provider, sealed, under its `state`.
     pub fn begin_sign_in(&self, cookies: &Cookies, pending: &PendingSignIn) {
+        self.drop_oldest_sign_ins(cookies, MAX_PENDING_SIGN_INS - 1);
         let Ok(value) = serde_json::to_string(pending) else {
             tracing::error!("could not encode a pending sign-in");
             return;
@@ -231,12 +274,36 @@ impl SessionCookies {
         cookies.private(&self.key).add(cookie);
     }
 
+    /// Keeps the `keep` newest pending sign-ins of this browser, forgetting the others (and
+    /// any that no longer open).
+    fn drop_oldest_sign_ins(&self, cookies: &Cookies, keep: usize) {
+        let prefix = self.name(SIGN_IN_COOKIE_PREFIX);
+        let jar = cookies.private(&self.key);
+        let mut pending: Vec<(i64, String)> = cookies
+            .list()
+            .into_iter()
+            .filter(|c| c.name().starts_with(&prefix))
+            .map(|c| {
+                let started = jar
+                    .get(c.name())
+                    .and_then(|c| serde_json::from_str::<PendingSignIn>(c.value()).ok())
+                    .map_or(i64::MIN, |p| p.started);
+                (started, c.name().to_string())
+            })
+            .collect();
+        pending.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, name) in pending.into_iter().skip(keep) {
+            let base = name.strip_prefix("__Host-").unwrap_or(&name).to_string();
+            cookies.remove(self.cookie(base, String::new()));
+        }
+    }
+
     /// The sign-in that sent the browser away with this `state`, forgotten as it is read: a
     /// callback works once.
     pub fn take_sign_in(&self, cookies: &Cookies, state: &str) -> Option<PendingSignIn> {
         let name = format!("{SIGN_IN_COOKIE_PREFIX}{state}");
         let jar = cookies.private(&self.key);
-        let value = jar.get(&name)?.value().to_string();
+        let value = jar.get(&self.name(&name))?.value().to_string();
         jar.remove(self.cookie(name, String::new()));
         serde_json::from_str(&value).ok()
     }
@@ -244,9 +311,12 @@ impl SessionCookies {
     fn read(&self, cookies: &Cookies) -> Option<Stored> {
         // A cookie that fails to decrypt (tampered, or sealed with an older secret) reads as
         // absent; the next sign-in replaces it.
-        let cookie = cookies.private(&self.key).get(SESSION_COOKIE)?;
+        let cookie = cookies.private(&self.key).get(&self.name(SESSION_COOKIE))?;
         serde_json::from_str::<Stored>(cookie.value())
             .ok()
             .filter(|s| s.v == VERSION)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ impl SessionCookies {
     /// have expired and dropping the cookie when the session is over.
     pub async fn resolve(&self, cookies: &Cookies, providers: &Providers) -> Auth {
         let Some(stored) = self.read(cookies) else {
-            if cookies.get(SESSION_COOKIE).is_some() {
+            if cookies.get(&self.name(SESSION_COOKIE)).is_some() {
                 self.clear(cookies);
             }
             return Auth::SignedOut;
