@@ -54,8 +54,10 @@ export default defineConfig({
     {
       // The app reads the stack's settings, applies the migrations, then serves.
       command:
-        `sh -c 'set -a && . ${stackDir}/app.env && set +a && ` +
-        `target/release/insforge-auth migrate && exec target/release/insforge-auth'`,
+        `bash -c 'set -a && . ${stackDir}/app.env && set +a && ` +
+        `target/release/insforge-auth migrate && ` +
+        // Its log is also kept in a file, which the hostile catalogue reads for secrets.
+        `exec target/release/insforge-auth 2> >(tee target/e2e-app.log >&2)'`,
       cwd: "..",
       url: `${siteUrl}/login`,
       timeout: 60_000,

@@ -2,8 +2,10 @@
 // answers. Each case asserts the outcome: refused with its status and message, no 5xx where
 // the fault is the caller's, no other user's row touched. HTTP-level cases run once (in the
 // "hydrated" project); they need no browser.
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { type APIRequestContext, expect, request, test } from "@playwright/test";
-import { insforge, latestLink, newEmail } from "./helpers";
+import { addTodo as addInPage, insforge, latestLink, newEmail, signIn } from "./helpers";
 import { siteUrl } from "./stack";
 
 test.beforeEach(({}, info) => {
@@ -103,15 +105,16 @@ test.describe("honest statuses", () => {
     await other.dispose();
   });
 
-  test("a body over the limit is 413", async () => {
-    const api = await signedIn();
-    expect(await call(api, "add_todo", { title: "x".repeat(70 * 1024) })).toEqual({
-      status: 413,
-      body: "TooLarge",
+  for (const fn of ["add_todo", "rename_todo", "start_sign_in", "set_theme"]) {
+    test(`a body over the limit is 413 at ${fn}`, async () => {
+      const api = await signedIn();
+      const huge = "x".repeat(70 * 1024);
+      const form = { title: huge, email: huge, theme: huge, id: crypto.randomUUID() };
+      expect(await call(api, fn, form)).toEqual({ status: 413, body: "TooLarge" });
+      expect(await titles(api)).toEqual([]);
+      await api.dispose();
     });
-    expect(await titles(api)).toEqual([]);
-    await api.dispose();
-  });
+  }
 
   test("a cross-site call is 403", async () => {
     const api = await signedIn();
@@ -173,6 +176,22 @@ test.describe("magic links", () => {
     await owner.dispose();
   });
 
+  test("a cross-site navigation to a link (login CSRF) signs nobody in and leaves it unspent", async () => {
+    const owner = await anonymous();
+    const email = newEmail("planted");
+    await owner.post("/api/start_sign_in", { form: { email } });
+    const link = await latestLink(email);
+    const victim = await anonymous();
+    const res = await victim.get(link, {
+      headers: { Accept: "text/html", "Sec-Fetch-Site": "cross-site", Referer: "https://evil.example/" },
+    });
+    expect(res.status()).toBe(403);
+    expect((await victim.storageState()).cookies.map((c) => c.name)).not.toContain("ia_session");
+    const used = await owner.get(link, { headers: { Accept: "text/html" } });
+    expect(used.url()).toBe(`${siteUrl}/`);
+    await Promise.all([owner.dispose(), victim.dispose()]);
+  });
+
   test("a replayed link is 410", async () => {
     const email = newEmail("replay");
     const api = await signedIn(email);
@@ -190,4 +209,230 @@ test.describe("magic links", () => {
     });
     await api.dispose();
   });
+});
+
+/** Secrets and tokens seen by this file's cases: none may reach the server's log. */
+const seenSecrets: string[] = [];
+
+async function sessionCookie(api: APIRequestContext): Promise<string> {
+  const cookie = (await api.storageState()).cookies.find((c) => c.name === "ia_session");
+  expect(cookie, "a session cookie").toBeDefined();
+  seenSecrets.push(cookie!.value);
+  return cookie!.value;
+}
+
+/** A client that sends exactly these cookies. */
+async function withCookies(cookies: Record<string, string>): Promise<APIRequestContext> {
+  const header = Object.entries(cookies)
+    .map(([k, v]) => `${k}=${v}`)
+    .join("; ");
+  return request.newContext({ baseURL: siteUrl, extraHTTPHeaders: { Cookie: header } });
+}
+
+test.describe("tampered cookies", () => {
+  const tamperings: [string, (v: string) => Record<string, string>][] = [
+    ["truncated", (v) => ({ ia_session: v.slice(0, v.length - 8) })],
+    ["bit-flipped", (v) => ({ ia_session: v.slice(0, 20) + (v[20] === "A" ? "B" : "A") + v.slice(21) })],
+    ["emptied", () => ({ ia_session: "" })],
+    ["replaced by the JSON it would seal", () => ({ ia_session: '{"v":2,"provider":"stytch","user_id":"x"}' })],
+    ["moved to another cookie's name", (v) => ({ ia_next: v, ia_link: v })],
+    ["from an older version or another secret", () => ({ ia_session: "c2VhbGVkIHdpdGggYW5vdGhlciBrZXk" })],
+  ];
+  for (const [name, tamper] of tamperings) {
+    test(`a session cookie ${name} reads as signed out`, async () => {
+      const owner = await signedIn();
+      await addTodo(owner, "kept safe");
+      const forged = await withCookies(tamper(await sessionCookie(owner)));
+      expect(await call(forged, "list_todos")).toEqual({ status: 401, body: "SignedOut" });
+      expect(await call(forged, "add_todo", { title: "planted" })).toEqual({ status: 401, body: "SignedOut" });
+      expect(await titles(owner)).toEqual(["kept safe"]);
+      await forged.dispose();
+      await owner.dispose();
+    });
+  }
+
+  test("a session cookie moved into the magic-link verifier does not redeem a link", async () => {
+    const owner = await signedIn();
+    const sealed = await sessionCookie(owner);
+    const email = newEmail("moved");
+    const asker = await anonymous();
+    await asker.post("/api/start_sign_in", { form: { email } });
+    const token = new URL(await latestLink(email)).searchParams.get("token")!;
+    seenSecrets.push(token);
+    const forged = await withCookies({ ia_link: sealed });
+    expect(await call(forged, "finish_sign_in", { token })).toEqual({ status: 403, body: "LinkOtherBrowser" });
+    await Promise.all([forged.dispose(), asker.dispose(), owner.dispose()]);
+  });
+});
+
+test.describe("cross-site calls", () => {
+  const origins: [string, Record<string, string>][] = [
+    ["Sec-Fetch-Site: cross-site", { "Sec-Fetch-Site": "cross-site" }],
+    ["Sec-Fetch-Site: same-site (a sibling subdomain)", { "Sec-Fetch-Site": "same-site" }],
+    ["a foreign Origin without Sec-Fetch-Site", { Origin: "https://evil.example" }],
+    ["Origin: null (a sandboxed frame or a data: page)", { Origin: "null" }],
+    ["an Origin on another port of this host", { Origin: "http://127.0.0.1:9" }],
+  ];
+  for (const [name, headers] of origins) {
+    for (const fn of ["add_todo", "sign_out", "start_sign_in"]) {
+      test(`${fn} with ${name} is 403`, async () => {
+        const api = await signedIn();
+        const res = await api.post(`/api/${fn}`, {
+          form: { title: "planted", email: newEmail("csrf") },
+          headers,
+          maxRedirects: 0,
+        });
+        expect(res.status()).toBe(403);
+        expect(await res.json()).toBe("CrossSite");
+        expect(await titles(api)).toEqual([]);
+        await api.dispose();
+      });
+    }
+  }
+});
+
+test.describe("sign-in flows", () => {
+  test("a state of one provider delivered to another's callback signs nobody in", async () => {
+    const api = await anonymous();
+    const start = await api.get("/auth/login/auth0", { maxRedirects: 0 });
+    expect(start.status()).toBe(303);
+    const state = new URL(start.headers()["location"]).searchParams.get("state")!;
+    for (const callback of ["/auth/callback/clerk", "/api/auth/kinde_callback", "/callback", "/auth/callback/sso"]) {
+      const res = await api.get(`${callback}?code=stolen&state=${state}`, { maxRedirects: 0 });
+      expect(res.status(), callback).toBe(303);
+      expect(res.headers()["location"], callback).toMatch(/^\/login\?error=/);
+    }
+    expect((await api.storageState()).cookies.map((c) => c.name)).not.toContain("ia_session");
+    await api.dispose();
+  });
+
+  test("a callback without its sign-in cookie, or replayed, signs nobody in", async () => {
+    const api = await anonymous();
+    for (const query of ["code=x&state=unknown", "code=x", "state=x", "error=access_denied&state=x", ""]) {
+      const res = await api.get(`/auth/callback?${query}`, { maxRedirects: 0 });
+      expect(res.status(), query).toBe(303);
+      expect(res.headers()["location"], query).toMatch(/^\/login\?error=/);
+    }
+    expect((await api.storageState()).cookies.map((c) => c.name)).not.toContain("ia_session");
+    await api.dispose();
+  });
+
+  test("a provider that is not enabled cannot be started", async () => {
+    const api = await anonymous();
+    for (const name of ["github", "stytch", "..%2F..%2Fapi", "AUTH0"]) {
+      const res = await api.get(`/auth/login/${name}`, { maxRedirects: 0 });
+      expect(res.status(), name).toBe(303);
+      expect(res.headers()["location"], name).toBe("/login?error=sign_in_failed");
+    }
+    await api.dispose();
+  });
+});
+
+test.describe("open redirects", () => {
+  const targets = [
+    "//evil.example",
+    "/\\evil.example",
+    "%2F%2Fevil.example",
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "https:evil.example",
+    "https://evil.example",
+  ];
+  for (const next of targets) {
+    test(`next=${next} at /login keeps sign-in on this site`, async ({ page }) => {
+      await page.goto(`/login?next=${encodeURIComponent(next)}`);
+      await expect(page.locator('input[name="next"]')).toHaveValue(/^(\/[^/\\].*)?$/);
+      const api = await anonymous();
+      const email = newEmail("next");
+      await api.post("/api/start_sign_in", { form: { email, next: decodeURIComponent(next) } });
+      const landing = await api.get(await latestLink(email), { headers: { Accept: "text/html" } });
+      expect(new URL(landing.url()).origin).toBe(siteUrl);
+      await api.dispose();
+    });
+
+    test(`next=${next} at /auth/login/<provider> keeps sign-in on this site`, async ({ page }) => {
+      await page.goto(`/auth/login/auth0?next=${encodeURIComponent(next)}`);
+      await page.getByLabel("Email address").fill(newEmail("next"));
+      await page.getByRole("button", { name: "Continue" }).click();
+      await expect(page.getByRole("heading", { name: /^(My Todos|Page not found)$/ })).toBeVisible();
+      expect(new URL(page.url()).origin).toBe(siteUrl);
+    });
+  }
+});
+
+test.describe("InsForge stand-in", () => {
+  const insforgeUrl = "http://127.0.0.1:7230";
+  const secret = () => {
+    const env = readFileSync(`${__dirname}/../../target/e2e-stack/app.env`, "utf8");
+    return /^INSFORGE_JWT_SECRET=(.*)$/m.exec(env)![1];
+  };
+  const b64 = (v: object | string) =>
+    Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
+  const sign = (claims: object, key = secret(), alg = "HS256") => {
+    const head = `${b64({ alg, typ: "JWT" })}.${b64(claims)}`;
+    return `${head}.${createHmac("sha256", key).update(head).digest("base64url")}`;
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+  const records = async (token: string) => {
+    const api = await request.newContext();
+    const res = await api.get(`${insforgeUrl}/api/database/records/todos`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const out = { status: res.status(), body: await res.json().catch(() => null) };
+    await api.dispose();
+    return out;
+  };
+  const forged: [string, () => string][] = [
+    ["signed with another secret", () => sign({ sub: "u", role: "authenticated", exp: now() + 60 }, "not-the-secret")],
+    ["expired", () => sign({ sub: "u", role: "authenticated", exp: now() - 60 })],
+    ["alg none", () => `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: "u", role: "authenticated", exp: now() + 60 })}.`],
+    ["a service_role claim", () => sign({ sub: "u", role: "service_role", exp: now() + 60 })],
+    ["a project_admin claim from a user", () => sign({ sub: "u", role: "postgres", exp: now() + 60 })],
+  ];
+  for (const [name, token] of forged) {
+    test(`a token ${name} is refused with 401 or 403 and reads nothing`, async () => {
+      const owner = await signedIn();
+      await addTodo(owner, "not for forgers");
+      const { status, body } = await records(token());
+      expect([401, 403], JSON.stringify(body)).toContain(status);
+      expect(JSON.stringify(body)).not.toContain("not for forgers");
+      await owner.dispose();
+    });
+  }
+});
+
+test.describe("titles", () => {
+  const hostile = [
+    '<script>document.title="pwned"</script>',
+    '<img src=x onerror="document.title=`pwned`">',
+    '"><svg onload=alert(1)>',
+    "javascript:alert(1)",
+    "{{7*7}} ${7*7} <%= 7*7 %>",
+  ];
+  test("HTML and script in titles are stored as text and rendered inert", async ({ page }, info) => {
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await signIn(page, info, newEmail("xss"));
+    for (const title of hostile) await addInPage(page, title);
+    await page.reload();
+    await expect(page.getByTestId("todo-title")).toHaveText([...hostile].reverse());
+    expect(await page.title()).toBe("My Todos");
+    expect(dialogs).toEqual([]);
+    expect(await page.locator("main script, main img, main svg").count()).toBe(0);
+  });
+});
+
+test("the server's log holds no token, cookie or secret", async () => {
+  const log = readFileSync(`${__dirname}/../../target/e2e-app.log`, "utf8");
+  expect(log.length).toBeGreaterThan(0);
+  const env = readFileSync(`${__dirname}/../../target/e2e-stack/app.env`, "utf8");
+  const secrets = [...env.matchAll(/^\w*(SECRET|API_KEY|ANON_KEY)=(.+)$/gm)].map((m) => m[2]);
+  expect(secrets.length).toBeGreaterThan(5);
+  for (const value of [...secrets, ...seenSecrets]) {
+    expect(log.includes(value), `a secret of ${value.length} characters is in the log`).toBe(false);
+  }
+  expect(log).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
 });
