@@ -74,3 +74,6 @@ GRANT USAGE ON SCHEMA system TO project_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA auth, system TO project_admin;
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM anon, authenticated;
 REVOKE ALL ON ALL TABLES IN SCHEMA system FROM anon, authenticated;
+-- The stand-in's own login keeps the migrations' ledger, and has no other rights of its own.
+GRANT USAGE ON SCHEMA system TO insforge_gateway;
+GRANT SELECT, INSERT ON system.custom_migrations TO insforge_gateway;

@@ -152,7 +152,8 @@ async fn up(args: UpArgs) -> Result<(), String> {
             pg::bootstrap_database(&url)
                 .await
                 .map_err(|e| e.to_string())?;
-            (None, url)
+            let gateway = pg::gateway_url(&url).await.map_err(|e| e.to_string())?;
+            (None, gateway)
         }
         None => {
             let data_dir = std::path::absolute(dir.join("pgdata")).map_err(|e| e.to_string())?;
@@ -171,7 +172,13 @@ async fn up(args: UpArgs) -> Result<(), String> {
                 .create_database("insforge")
                 .await
                 .map_err(|e| e.to_string())?;
-            let url = cluster.url("insforge");
+            // Idempotent: a stack made by an older version gets today's roles and grants.
+            pg::bootstrap_database(&cluster.url("insforge"))
+                .await
+                .map_err(|e| e.to_string())?;
+            let url = pg::gateway_url(&cluster.url("insforge"))
+                .await
+                .map_err(|e| e.to_string())?;
             (Some(cluster), url)
         }
     };

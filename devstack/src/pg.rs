@@ -280,6 +280,46 @@ pub async fn bootstrap_database(url: &str) -> Result<(), PgError> {
     Ok(())
 }
 
+/// The role the InsForge stand-in logs in as (see `bootstrap_roles.sql`).
+pub const GATEWAY_ROLE: &str = "insforge_gateway";
+
+/// `admin_url` with the stand-in's role in place of its user. The role's password is set
+/// here, once per process (every stand-in of this process shares it), so the URL works on a
+/// server that asks for passwords as well as on the local cluster, which trusts its clients.
+pub async fn gateway_url(admin_url: &str) -> Result<String, PgError> {
+    static PASSWORD: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let password = PASSWORD
+        .get_or_try_init(|| async {
+            let password = crate::keys::random_token(24);
+            connect(admin_url)
+                .await?
+                .batch_execute(&format!("ALTER ROLE {GATEWAY_ROLE} PASSWORD '{password}'"))
+                .await?;
+            Ok::<_, PgError>(password)
+        })
+        .await?;
+    Ok(with_user(admin_url, GATEWAY_ROLE, password))
+}
+
+/// A connection string (URL or `key=value` form) with another user and password.
+fn with_user(url: &str, user: &str, password: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        // In the key=value form the last value of a key wins.
+        return format!("{url} user={user} password={password}");
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..authority_end],
+        None => &rest[..authority_end],
+    };
+    format!(
+        "{}{user}:{password}@{host}{}",
+        &url[..scheme_end],
+        &rest[authority_end..]
+    )
+}
+
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PgError> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(async move {
@@ -503,6 +543,22 @@ fn sweep_stale_throwaways() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swaps_the_user() {
+        assert_eq!(
+            with_user("postgres://postgres@127.0.0.1:5432/db", "g", "pw"),
+            "postgres://g:pw@127.0.0.1:5432/db"
+        );
+        assert_eq!(
+            with_user("postgresql://a:b@h/db?sslmode=disable", "g", "pw"),
+            "postgresql://g:pw@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            with_user("host=h user=a dbname=db", "g", "pw"),
+            "host=h user=a dbname=db user=g password=pw"
+        );
+    }
 
     #[test]
     fn redacts_passwords() {

@@ -103,7 +103,9 @@ async fn new_project(cluster: &Cluster, database: &str) -> Result<Project, Strin
 async fn serve_project(database_url: String) -> Result<Project, String> {
     let keys = ProjectKeys::generate();
     let config = Config {
-        database_url: database_url.clone(),
+        database_url: crate::pg::gateway_url(&database_url)
+            .await
+            .map_err(|e| e.to_string())?,
         jwt_secret: keys.jwt_secret.clone(),
         api_key: keys.api_key.clone(),
         anon_key: keys.anon_key.clone(),

@@ -215,3 +215,62 @@ async fn the_api_validates_and_guards_like_insforge() {
         "nothing was applied by the refused requests"
     );
 }
+
+/// SQL that slips past the migrations API's filter still cannot act as a superuser: the
+/// stand-in logs in as a role that may only become the API roles.
+#[tokio::test]
+async fn a_migration_cannot_escalate_past_the_api_roles() {
+    let project = testing::shared().fresh_project().await;
+    let is_superuser = "DO $$ BEGIN IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) \
+                        THEN RAISE EXCEPTION 'not a superuser: %', current_user; END IF; END $$";
+    let attempts = [
+        format!("RESET ROLE; {is_superuser}"),
+        "RESET ROLE; CREATE TABLE public.escalated (id int)".to_string(),
+        "SET/**/ROLE postgres; CREATE TABLE public.escalated (id int)".to_string(),
+        "DO $$ BEGIN EXECUTE 'SET ROLE postgres'; END $$".to_string(),
+        "DO $$ BEGIN EXECUTE 'RESET ROLE'; EXECUTE 'COPY (SELECT 1) TO PROGRAM ''true'''; END $$"
+            .to_string(),
+        format!("DO $$ BEGIN EXECUTE 'RESET ROLE'; END $$; {is_superuser}"),
+    ];
+    for (i, sql) in attempts.iter().enumerate() {
+        let res = http()
+            .post(format!("{}/api/database/migrations", project.url))
+            .bearer_auth(&project.keys.api_key)
+            .json(&json!({"version": format!("{}", 9000 + i), "name": "escalate", "sql": sql}))
+            .send()
+            .await
+            .expect("post");
+        let status = res.status();
+        let body = res.text().await.unwrap_or_default();
+        // Refused by PostgreSQL (permission denied, or the check's exception), not the filter.
+        assert!(!status.is_success(), "{sql}: {status} {body}");
+        assert!(
+            [
+                "permission denied",
+                "must be superuser",
+                "not a superuser: insforge_gateway"
+            ]
+            .iter()
+            .any(|why| body.contains(why)),
+            "{sql}: {status} {body}"
+        );
+    }
+    let owner = devstack::pg::connect(&project.database_url)
+        .await
+        .expect("owner");
+    let escalated: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'escalated'",
+            &[],
+        )
+        .await
+        .expect("tables")
+        .get(0);
+    assert_eq!(escalated, 0);
+    let recorded: i64 = owner
+        .query_one("SELECT count(*) FROM system.custom_migrations", &[])
+        .await
+        .expect("ledger")
+        .get(0);
+    assert_eq!(recorded, 0, "no refused migration is recorded");
+}
