@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::jwk::{KeyError, KeyRing};
+use crate::jwk::{KeyAlg, KeyError, KeyRing};
 
 /// The application registered at an emulated provider, as its dashboard has it.
 #[derive(Clone)]
@@ -243,8 +243,28 @@ async fn tamper<E: Hosted>(State(emu): State<Arc<E>>, Json(tamper): Json<E::Tamp
     StatusCode::NO_CONTENT
 }
 
-async fn rotate_keys<E: Hosted>(State(emu): State<Arc<E>>) -> Response {
-    match emu.keys().rotate() {
+/// `POST /dev/keys/rotate`, optionally `{"alg": "ES256" | "PS256" | "RS256", "kid": false}`
+/// for a key of another algorithm, or one published and used without a key id.
+#[derive(Deserialize, Default)]
+struct Rotation {
+    #[serde(default)]
+    alg: KeyAlg,
+    kid: Option<bool>,
+}
+
+async fn rotate_keys<E: Hosted>(State(emu): State<Arc<E>>, body: axum::body::Bytes) -> Response {
+    let rotation: Rotation = if body.is_empty() {
+        Rotation::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(rotation) => rotation,
+            Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        }
+    };
+    match emu
+        .keys()
+        .rotate_to(rotation.alg, rotation.kid.unwrap_or(true))
+    {
         Ok(kid) => Json(json!({ "kid": kid })).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }

@@ -127,6 +127,15 @@ impl JwksCache {
         .await
     }
 
+    /// The whole published set (fetched once if nothing is cached yet): for a token without a
+    /// `kid`, which OpenID Connect allows when the set has a single key.
+    pub async fn set(&self) -> Result<Vec<serde_json::Value>, JwksError> {
+        self.with_key("(none)", |keys| {
+            (!keys.published.is_empty()).then(|| keys.published.clone())
+        })
+        .await
+    }
+
     /// `pick` from the keys once they include `kid`: from the cache, or after one fetch.
     async fn with_key<T>(
         &self,
@@ -188,13 +197,15 @@ impl JwksCache {
             let parsed = serde_json::from_value::<Jwk>(value.clone())
                 .map_err(|e| e.to_string())
                 .and_then(|jwk| {
-                    let kid = jwk.common.key_id.clone().ok_or("no kid")?;
                     let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
-                    Ok::<_, String>((kid, key))
+                    Ok::<_, String>((jwk.common.key_id.clone(), key))
                 });
             match parsed {
                 Ok((kid, key)) => {
-                    keys.insert(kid, key);
+                    // A key without an id can only verify tokens without one (`set`).
+                    if let Some(kid) = kid {
+                        keys.insert(kid, key);
+                    }
                     published.push(value);
                 }
                 Err(e) => tracing::warn!("skipping a key in {}: {e}", self.url),

@@ -7,6 +7,7 @@ mod hosted;
 
 mod client;
 mod emulators;
+mod id_tokens;
 mod input;
 mod migrations;
 mod oidc;

@@ -18,8 +18,8 @@ use crate::hosted::{copy, http, listener, param, register, sessions};
 
 const SITE: &str = "http://127.0.0.1:3000";
 
-struct Fixture {
-    emulator: Arc<Emulator>,
+pub(crate) struct Fixture {
+    pub(crate) emulator: Arc<Emulator>,
     _server: devstack::serve::Server,
     callback: &'static str,
 }
@@ -33,7 +33,7 @@ fn app_flavor(flavor: Flavor) -> OidcFlavor {
     }
 }
 
-async fn emulator(flavor: Flavor, token_lifetime: Duration) -> Fixture {
+pub(crate) async fn emulator(flavor: Flavor, token_lifetime: Duration) -> Fixture {
     let callback = match flavor {
         Flavor::Auth0 => "auth/callback",
         Flavor::Kinde => "api/auth/kinde_callback",
@@ -52,7 +52,7 @@ async fn emulator(flavor: Flavor, token_lifetime: Duration) -> Fixture {
     }
 }
 
-fn provider(f: &Fixture) -> OidcProvider {
+pub(crate) fn provider(f: &Fixture) -> OidcProvider {
     let flavor = app_flavor(f.emulator.flavor());
     let config = OidcConfig {
         name: f.emulator.flavor().name().into(),
@@ -102,7 +102,7 @@ async fn authorize(p: &OidcProvider, email: &str) -> (SignInSecrets, String) {
 }
 
 /// Calls one of the emulator's development endpoints.
-async fn dev(f: &Fixture, path: &str, body: Value) -> reqwest::StatusCode {
+pub(crate) async fn dev(f: &Fixture, path: &str, body: Value) -> reqwest::StatusCode {
     crate::hosted::dev(f.emulator.url(), path, body).await
 }
 
@@ -219,7 +219,7 @@ async fn a_wrong_client_secret_is_a_configuration_problem() {
 }
 
 /// An ID token fetched straight from the token endpoint (no PKCE), to verify later.
-async fn raw_id_token(f: &Fixture, p: &OidcProvider, email: &str) -> String {
+pub(crate) async fn raw_id_token(f: &Fixture, p: &OidcProvider, email: &str) -> String {
     let authorize = format!(
         "{}{}?client_id={}&redirect_uri={}&response_type=code&scope=openid%20email&state=s&login_hint={email}",
         f.emulator.url(),

@@ -73,7 +73,7 @@ pub(crate) async fn discovery(State(emu): State<Arc<Emulator>>) -> Json<Value> {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": flavor.signing_algs(),
         "scopes_supported": flavor.scopes(),
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],

@@ -202,6 +202,17 @@ impl Flavor {
 
     /// Scopes the provider publishes; `offline` (Kinde) or `offline_access` (the others)
     /// asks for a refresh token.
+    /// What discovery announces for ID tokens: Auth0's own list (its HS256 is keyed with the
+    /// client secret, which the app refuses); a plain issuer announces the asymmetric ones the
+    /// emulator can sign with (`/dev/keys/rotate {"alg": …}`).
+    pub(crate) fn signing_algs(self) -> &'static [&'static str] {
+        match self {
+            Flavor::Auth0 => &["HS256", "RS256", "PS256"],
+            Flavor::Kinde | Flavor::Clerk => &["RS256"],
+            Flavor::Generic => &["RS256", "PS256", "ES256"],
+        }
+    }
+
     pub(crate) fn scopes(self) -> &'static [&'static str] {
         match self {
             Flavor::Kinde => &["openid", "profile", "email", "offline"],

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
-    CoreTokenResponse,
+    CoreJwsSigningAlgorithm, CoreTokenResponse,
 };
 use openidconnect::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
@@ -86,6 +86,8 @@ type DiscoveredClient = CoreClient<
 struct Discovered {
     metadata: ProviderMetadataWithLogout,
     jwks: JwksCache,
+    /// What its ID tokens may be signed with (`verify::signing_algs`).
+    algs: Vec<CoreJwsSigningAlgorithm>,
 }
 
 pub struct OidcProvider {
@@ -164,7 +166,12 @@ impl OidcProvider {
         if let Some(cooldown) = self.jwks_cooldown {
             jwks = jwks.with_cooldown(cooldown);
         }
-        let found = Arc::new(Discovered { jwks, metadata });
+        let algs = verify::signing_algs(metadata.id_token_signing_alg_values_supported());
+        let found = Arc::new(Discovered {
+            jwks,
+            metadata,
+            algs,
+        });
         *slot = Some(found.clone());
         Ok(found)
     }
@@ -232,6 +239,7 @@ impl OidcProvider {
         let claims = verify::verify(
             &self.config,
             &found.jwks,
+            &found.algs,
             id_token,
             Some(&nonce),
             Some(&response),
@@ -263,9 +271,15 @@ impl OidcProvider {
             .map_err(token_error)?;
         let email = match response.id_token() {
             Some(id_token) => {
-                let claims =
-                    verify::verify(&self.config, &found.jwks, id_token, None, Some(&response))
-                        .await?;
+                let claims = verify::verify(
+                    &self.config,
+                    &found.jwks,
+                    &found.algs,
+                    id_token,
+                    None,
+                    Some(&response),
+                )
+                .await?;
                 if self.user_id(claims.subject()) != user_id {
                     return Err(ProviderError::InvalidToken(
                         "the refreshed ID token names another user".into(),
@@ -300,8 +314,15 @@ impl OidcProvider {
             .parse()
             .map_err(|e| ProviderError::InvalidToken(format!("{e}")))?;
         let nonce = nonce.map(|n| Nonce::new(n.to_string()));
-        let claims =
-            verify::verify(&self.config, &found.jwks, &id_token, nonce.as_ref(), None).await?;
+        let claims = verify::verify(
+            &self.config,
+            &found.jwks,
+            &found.algs,
+            &id_token,
+            nonce.as_ref(),
+            None,
+        )
+        .await?;
         Ok(claims.subject().to_string())
     }
 

@@ -1,7 +1,8 @@
 //! Verifying an OpenID Connect provider's ID tokens.
 
 use openidconnect::core::{
-    CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreTokenResponse,
+    CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet,
+    CoreJwsSigningAlgorithm, CoreTokenResponse,
 };
 use openidconnect::{
     AccessTokenHash, ClientId, ClientSecret, IssuerUrl, Nonce, OAuth2TokenResponse,
@@ -16,11 +17,43 @@ use crate::server::provider::ProviderError;
 /// Tolerated clock difference with the provider on the ID token's `exp`.
 const LEEWAY: Duration = Duration::from_secs(30);
 
+/// The algorithms an ID token may be signed with: those the issuer's discovery announces,
+/// but never `none` nor a MAC keyed with the client secret (HS256/384/512), which anyone who
+/// holds that secret could forge; RS256 when it announces none of the others.
+pub(super) fn signing_algs(announced: &[CoreJwsSigningAlgorithm]) -> Vec<CoreJwsSigningAlgorithm> {
+    use CoreJwsSigningAlgorithm as A;
+    let algs: Vec<_> = announced
+        .iter()
+        .filter(|alg| {
+            matches!(
+                alg,
+                A::RsaSsaPkcs1V15Sha256
+                    | A::RsaSsaPkcs1V15Sha384
+                    | A::RsaSsaPkcs1V15Sha512
+                    | A::RsaSsaPssSha256
+                    | A::RsaSsaPssSha384
+                    | A::RsaSsaPssSha512
+                    | A::EcdsaP256Sha256
+                    | A::EcdsaP384Sha384
+                    | A::EcdsaP521Sha512
+                    | A::EdDsa
+            )
+        })
+        .cloned()
+        .collect();
+    if algs.is_empty() {
+        vec![A::RsaSsaPkcs1V15Sha256]
+    } else {
+        algs
+    }
+}
+
 /// Signature (against the provider's published keys, fetched again for a new `kid`),
 /// issuer, audience, expiry, nonce (at sign-in) and the access token's hash.
 pub(super) async fn verify(
     config: &OidcConfig,
     jwks: &JwksCache,
+    algs: &[CoreJwsSigningAlgorithm],
     id_token: &CoreIdToken,
     nonce: Option<&Nonce>,
     response: Option<&CoreTokenResponse>,
@@ -28,10 +61,13 @@ pub(super) async fn verify(
     let raw = id_token.to_string();
     let header = jsonwebtoken::decode_header(&raw)
         .map_err(|e| ProviderError::InvalidToken(format!("header: {e}")))?;
-    let kid = header
-        .kid
-        .ok_or_else(|| ProviderError::InvalidToken("no key id".into()))?;
-    let keys = jwks.set_with(&kid).await.map_err(|e| match e {
+    // Without a `kid`, `openidconnect` takes the set's one key of the token's algorithm, and
+    // refuses when there are several (OIDC Core 10.1).
+    let keys = match &header.kid {
+        Some(kid) => jwks.set_with(kid).await,
+        None => jwks.set().await,
+    };
+    let keys = keys.map_err(|e| match e {
         JwksError::UnknownKey(_) => ProviderError::InvalidToken(e.to_string()),
         JwksError::Unavailable { .. } => ProviderError::Unavailable(e.to_string()),
     })?;
@@ -45,7 +81,8 @@ pub(super) async fn verify(
         issuer,
         keys,
     )
-    .set_time_fn(|| chrono::Utc::now() - LEEWAY);
+    .set_time_fn(|| chrono::Utc::now() - LEEWAY)
+    .set_allowed_algs(algs.iter().cloned());
     if config.flavor.quirks().other_audiences {
         // `openidconnect` still requires `azp` to name this client when there are several.
         verifier = verifier.set_other_audience_verifier_fn(|_| true);
