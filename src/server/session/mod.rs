@@ -213,10 +213,16 @@ impl SessionCookies {
 
     /// The remembered path (checked again: it must be local), forgetting it.
     pub fn take_next(&self, cookies: &Cookies) -> Option<String> {
-        let jar = cookies.private(&self.key);
-        let next = jar.get(&self.name(NEXT_COOKIE))?.value().to_string();
-        jar.remove(self.cookie(NEXT_COOKIE, String::new()));
+        let next = self.take(cookies, NEXT_COOKIE)?;
         local_path(&next).map(str::to_string)
+    }
+
+    /// A sealed cookie's value, the cookie removed as it is read: what it carries is used once.
+    fn take(&self, cookies: &Cookies, name: &str) -> Option<String> {
+        let jar = cookies.private(&self.key);
+        let value = jar.get(&self.name(name))?.value().to_string();
+        jar.remove(self.cookie(name, String::new()));
+        Some(value)
     }
 
     /// The PKCE challenge to send with a magic link asked for in this browser. Every link it
@@ -253,10 +259,7 @@ impl SessionCookies {
 
     /// The flash a form post left for this page, forgotten as it is read.
     pub fn take_flash(&self, cookies: &Cookies) -> Option<Flash> {
-        let jar = cookies.private(&self.key);
-        let value = jar.get(&self.name(FLASH_COOKIE))?.value().to_string();
-        jar.remove(self.cookie(FLASH_COOKIE, String::new()));
-        serde_json::from_str(&value).ok()
+        serde_json::from_str(&self.take(cookies, FLASH_COOKIE)?).ok()
     }
 
     /// Keeps a sign-in that is leaving for a provider, sealed, under its `state`.
@@ -302,10 +305,7 @@ impl SessionCookies {
     /// callback works once.
     pub fn take_sign_in(&self, cookies: &Cookies, state: &str) -> Option<PendingSignIn> {
         let name = format!("{SIGN_IN_COOKIE_PREFIX}{state}");
-        let jar = cookies.private(&self.key);
-        let value = jar.get(&self.name(&name))?.value().to_string();
-        jar.remove(self.cookie(name, String::new()));
-        serde_json::from_str(&value).ok()
+        serde_json::from_str(&self.take(cookies, &name)?).ok()
     }
 
     fn read(&self, cookies: &Cookies) -> Option<Stored> {
