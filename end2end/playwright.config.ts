@@ -35,11 +35,13 @@ export default defineConfig({
   projects: [
     { name: "hydrated", use: { browserName: "chromium", javaScriptEnabled: true } },
     { name: "no-js", use: { browserName: "chromium", javaScriptEnabled: false } },
+    // Last: reads the app's log for every secret the others saw.
+    { name: "server-log", testMatch: /server-log\.check\.ts/, dependencies: ["hydrated", "no-js"] },
   ],
   webServer: [
     {
       command:
-        `rm -rf ${stackDir} && exec target/debug/devstack up --dir ${stackDir}` +
+        `rm -rf ${stackDir} target/e2e-secrets.txt && exec target/debug/devstack up --dir ${stackDir}` +
         ` --pg-port ${ports.pg} --insforge-port ${ports.insforge} --stytch-port ${ports.stytch}` +
         ` --oidc-port ${ports.oidc} --workos-port ${ports.workos}` +
         ` --control-port ${ports.control} --site-url ${siteUrl}`,

@@ -63,15 +63,25 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
+        #[cfg(feature = "ssr")]
+        {
             // On the server: the request's arguments could not be read (a malformed id, a
-            // form field missing, a body cut off at the size limit).
-            ServerFnErrorErr::Args(_)
-            | ServerFnErrorErr::MissingArg(_)
-            | ServerFnErrorErr::Deserialization(_) => AppError::BadRequest,
-            // In the browser: the call itself failed.
-            other => AppError::Request(other.to_string()),
+            // form field missing, a streamed body cut off at the size limit), or our own
+            // answer could not be written.
+            match value {
+                ServerFnErrorErr::Deserialization(why) if why.contains("length limit") => {
+                    AppError::TooLarge
+                }
+                ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::MissingArg(_)
+                | ServerFnErrorErr::Deserialization(_) => AppError::BadRequest,
+                ServerFnErrorErr::Serialization(_) => AppError::Internal,
+                other => AppError::Request(other.to_string()),
+            }
         }
+        // In the browser: the call failed, or its answer was not ours (a proxy's error page).
+        #[cfg(not(feature = "ssr"))]
+        AppError::Request(value.to_string())
     }
 }
 

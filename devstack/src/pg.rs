@@ -313,11 +313,19 @@ fn with_user(url: &str, user: &str, password: &str) -> String {
         Some(at) => &rest[at + 1..authority_end],
         None => &rest[..authority_end],
     };
-    format!(
-        "{}{user}:{password}@{host}{}",
-        &url[..scheme_end],
-        &rest[authority_end..]
-    )
+    // A `user` or `password` in the query would override the ones given here.
+    let tail = &rest[authority_end..];
+    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
+    let query: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("user=") && !p.starts_with("password="))
+        .collect();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", query.join("&"))
+    };
+    format!("{}{user}:{password}@{host}{path}{query}", &url[..scheme_end])
 }
 
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PgError> {
@@ -553,6 +561,10 @@ mod tests {
         assert_eq!(
             with_user("postgresql://a:b@h/db?sslmode=disable", "g", "pw"),
             "postgresql://g:pw@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            with_user("postgres://h/db?user=admin&sslmode=disable&password=x", "g", "pw"),
+            "postgres://g:pw@h/db?sslmode=disable"
         );
         assert_eq!(
             with_user("host=h user=a dbname=db", "g", "pw"),

@@ -2,11 +2,11 @@
 // answers. Each case asserts the outcome: refused with its status and message, no 5xx where
 // the fault is the caller's, no other user's row touched. HTTP-level cases run once (in the
 // "hydrated" project); they need no browser.
-import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { appendFileSync, readFileSync } from "node:fs";
 import { type APIRequestContext, expect, request, test } from "@playwright/test";
 import { addTodo as addInPage, insforge, latestLink, newEmail, signIn } from "./helpers";
-import { siteUrl } from "./stack";
+import { ports, SEEN_SECRETS, siteUrl } from "./stack";
 
 test.beforeEach(({}, info) => {
   test.skip(info.project.name !== "hydrated", "HTTP-level cases run once");
@@ -211,13 +211,16 @@ test.describe("magic links", () => {
   });
 });
 
-/** Secrets and tokens seen by this file's cases: none may reach the server's log. */
-const seenSecrets: string[] = [];
+/** Secrets and tokens seen by these cases: `server-log.check.ts` (run after every other
+ *  test) makes sure none of them reached the server's log. */
+function remember(secret: string) {
+  appendFileSync(SEEN_SECRETS, `${secret}\n`);
+}
 
 async function sessionCookie(api: APIRequestContext): Promise<string> {
   const cookie = (await api.storageState()).cookies.find((c) => c.name === "ia_session");
   expect(cookie, "a session cookie").toBeDefined();
-  seenSecrets.push(cookie!.value);
+  remember(cookie!.value);
   return cookie!.value;
 }
 
@@ -230,19 +233,27 @@ async function withCookies(cookies: Record<string, string>): Promise<APIRequestC
 }
 
 test.describe("tampered cookies", () => {
-  const tamperings: [string, (v: string) => Record<string, string>][] = [
+  // `v`: the victim's sealed session; `other`: a sealed value of another cookie (ia_link).
+  const tamperings: [string, (v: string, other: string) => Record<string, string>][] = [
     ["truncated", (v) => ({ ia_session: v.slice(0, v.length - 8) })],
     ["bit-flipped", (v) => ({ ia_session: v.slice(0, 20) + (v[20] === "A" ? "B" : "A") + v.slice(21) })],
     ["emptied", () => ({ ia_session: "" })],
     ["replaced by the JSON it would seal", () => ({ ia_session: '{"v":2,"provider":"stytch","user_id":"x"}' })],
-    ["moved to another cookie's name", (v) => ({ ia_next: v, ia_link: v })],
-    ["from an older version or another secret", () => ({ ia_session: "c2VhbGVkIHdpdGggYW5vdGhlciBrZXk" })],
+    ["made of another sealed cookie's value", (_, other) => ({ ia_session: other })],
+    ["sealed with another secret (or an older version)", () => ({
+      ia_session: randomBytes(120).toString("base64"),
+    })],
   ];
   for (const [name, tamper] of tamperings) {
     test(`a session cookie ${name} reads as signed out`, async () => {
       const owner = await signedIn();
       await addTodo(owner, "kept safe");
-      const forged = await withCookies(tamper(await sessionCookie(owner)));
+      const asker = await anonymous();
+      await asker.post("/api/start_sign_in", { form: { email: newEmail("other-cookie") } });
+      const other = (await asker.storageState()).cookies.find((c) => c.name === "ia_link")!.value;
+      remember(other);
+      await asker.dispose();
+      const forged = await withCookies(tamper(await sessionCookie(owner), other));
       expect(await call(forged, "list_todos")).toEqual({ status: 401, body: "SignedOut" });
       expect(await call(forged, "add_todo", { title: "planted" })).toEqual({ status: 401, body: "SignedOut" });
       expect(await titles(owner)).toEqual(["kept safe"]);
@@ -258,7 +269,7 @@ test.describe("tampered cookies", () => {
     const asker = await anonymous();
     await asker.post("/api/start_sign_in", { form: { email } });
     const token = new URL(await latestLink(email)).searchParams.get("token")!;
-    seenSecrets.push(token);
+    remember(token);
     const forged = await withCookies({ ia_link: sealed });
     expect(await call(forged, "finish_sign_in", { token })).toEqual({ status: 403, body: "LinkOtherBrowser" });
     await Promise.all([forged.dispose(), asker.dispose(), owner.dispose()]);
@@ -292,18 +303,24 @@ test.describe("cross-site calls", () => {
 });
 
 test.describe("sign-in flows", () => {
-  test("a state of one provider delivered to another's callback signs nobody in", async () => {
-    const api = await anonymous();
-    const start = await api.get("/auth/login/auth0", { maxRedirects: 0 });
-    expect(start.status()).toBe(303);
-    const state = new URL(start.headers()["location"]).searchParams.get("state")!;
+  test("a provider's real code and state delivered to another provider's callback signs nobody in", async () => {
     for (const callback of ["/auth/callback/clerk", "/api/auth/kinde_callback", "/callback", "/auth/callback/sso"]) {
-      const res = await api.get(`${callback}?code=stolen&state=${state}`, { maxRedirects: 0 });
+      const api = await anonymous();
+      const start = await api.get("/auth/login/auth0", { maxRedirects: 0 });
+      expect(start.status()).toBe(303);
+      // The Auth0 emulator signs the hinted user in at once and sends the browser back.
+      const authorize = `${start.headers()["location"]}&login_hint=${newEmail("mixup")}`;
+      const back = await api.get(authorize, { maxRedirects: 0 });
+      const code = new URL(back.headers()["location"]).searchParams.get("code");
+      const state = new URL(back.headers()["location"]).searchParams.get("state");
+      expect(code, authorize).toBeTruthy();
+      remember(code!);
+      const res = await api.get(`${callback}?code=${code}&state=${state}`, { maxRedirects: 0 });
       expect(res.status(), callback).toBe(303);
       expect(res.headers()["location"], callback).toMatch(/^\/login\?error=/);
+      expect((await api.storageState()).cookies.map((c) => c.name)).not.toContain("ia_session");
+      await api.dispose();
     }
-    expect((await api.storageState()).cookies.map((c) => c.name)).not.toContain("ia_session");
-    await api.dispose();
   });
 
   test("a callback without its sign-in cookie, or replayed, signs nobody in", async () => {
@@ -361,7 +378,7 @@ test.describe("open redirects", () => {
 });
 
 test.describe("InsForge stand-in", () => {
-  const insforgeUrl = "http://127.0.0.1:7230";
+  const insforgeUrl = `http://127.0.0.1:${ports.insforge}`;
   const secret = () => {
     const env = readFileSync(`${__dirname}/../../target/e2e-stack/app.env`, "utf8");
     return /^INSFORGE_JWT_SECRET=(.*)$/m.exec(env)![1];
@@ -387,7 +404,7 @@ test.describe("InsForge stand-in", () => {
     ["expired", () => sign({ sub: "u", role: "authenticated", exp: now() - 60 })],
     ["alg none", () => `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: "u", role: "authenticated", exp: now() + 60 })}.`],
     ["a service_role claim", () => sign({ sub: "u", role: "service_role", exp: now() + 60 })],
-    ["a project_admin claim from a user", () => sign({ sub: "u", role: "postgres", exp: now() + 60 })],
+    ["a postgres (superuser) role claim", () => sign({ sub: "u", role: "postgres", exp: now() + 60 })],
   ];
   for (const [name, token] of forged) {
     test(`a token ${name} is refused with 401 or 403 and reads nothing`, async () => {
@@ -423,16 +440,4 @@ test.describe("titles", () => {
     expect(dialogs).toEqual([]);
     expect(await page.locator("main script, main img, main svg").count()).toBe(0);
   });
-});
-
-test("the server's log holds no token, cookie or secret", async () => {
-  const log = readFileSync(`${__dirname}/../../target/e2e-app.log`, "utf8");
-  expect(log.length).toBeGreaterThan(0);
-  const env = readFileSync(`${__dirname}/../../target/e2e-stack/app.env`, "utf8");
-  const secrets = [...env.matchAll(/^\w*(SECRET|API_KEY|ANON_KEY)=(.+)$/gm)].map((m) => m[2]);
-  expect(secrets.length).toBeGreaterThan(5);
-  for (const value of [...secrets, ...seenSecrets]) {
-    expect(log.includes(value), `a secret of ${value.length} characters is in the log`).toBe(false);
-  }
-  expect(log).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
 });

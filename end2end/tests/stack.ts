@@ -15,3 +15,7 @@ export const stackDir = "target/e2e-stack";
 export const stytchUrl = `http://127.0.0.1:${ports.stytch}`;
 export const workosUrl = `http://127.0.0.1:${ports.workos}`;
 export const controlUrl = `http://127.0.0.1:${ports.control}`;
+/** Secrets the hostile catalogue saw, one per line, for `server-log.check.ts`. */
+export const SEEN_SECRETS = `${__dirname}/../../target/e2e-secrets.txt`;
+/** The app's log, as the test stack's server writes it. */
+export const APP_LOG = `${__dirname}/../../target/e2e-app.log`;

@@ -136,6 +136,27 @@ impl JwksCache {
         .await
     }
 
+    /// The published set fetched again (unless it was within the cooldown): for a token
+    /// without a `kid` that the cached set did not verify, as after the issuer replaced its key.
+    pub async fn refetched_set(&self) -> Result<Vec<serde_json::Value>, JwksError> {
+        let _fetching = self.fetching.lock().await;
+        {
+            let keys = self.keys.read().await;
+            if keys
+                .fetched_at
+                .is_some_and(|at| at.elapsed() < self.cooldown)
+            {
+                return Ok(keys.published.clone());
+            }
+        }
+        let fetched = self.fetch().await;
+        let mut keys = self.keys.write().await;
+        keys.fetched_at = Some(Instant::now());
+        keys.last_error = fetched.as_ref().err().cloned();
+        (keys.by_kid, keys.published) = fetched?;
+        Ok(keys.published.clone())
+    }
+
     /// `pick` from the keys once they include `kid`: from the cache, or after one fetch.
     async fn with_key<T>(
         &self,

@@ -49,7 +49,8 @@ pub async fn start(
                     provider: name,
                     secrets,
                     next,
-                    started: time::OffsetDateTime::now_utc().unix_timestamp(),
+                    started: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+                        as i64,
                 },
             );
             Redirect::to(url.as_str()).into_response()

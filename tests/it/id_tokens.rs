@@ -67,6 +67,17 @@ async fn a_token_without_kid_verifies_against_a_single_key_only() {
     p.verify_id_token(&token, None)
         .await
         .expect("the set's one key");
+    // The issuer replaces its one key (still without an id): the cached set is fetched again.
+    assert!(
+        dev(&f, "keys/rotate", json!({"kid": false}))
+            .await
+            .is_success()
+    );
+    assert!(dev(&f, "keys/retire", json!({})).await.is_success());
+    let token = raw_id_token(&f, &p, "cyd@example.com").await;
+    p.verify_id_token(&token, None)
+        .await
+        .expect("the replaced key is fetched");
 
     // Two keys without ids, each fit for RS256: which one signed is anybody's guess.
     let f = emulator(Flavor::Generic, Duration::from_secs(3600)).await;

@@ -345,7 +345,9 @@ impl StytchClient {
             "magic_link_not_found" => StytchError::LinkNotFound,
             "unable_to_auth_magic_link" => StytchError::LinkUsedOrExpired,
             "session_not_found" => StytchError::SessionNotFound,
-            "pkce_mismatch" | "pkce_expected_code_verifier" => StytchError::OtherBrowser,
+            // Also a link sent before PKCE (`pkce_did_not_expect_code_verifier`): not this
+            // browser's to redeem as it stands; the user asks for a new one.
+            kind if kind.starts_with("pkce_") => StytchError::OtherBrowser,
             _ => StytchError::Rejected {
                 status: refusal.status.as_u16(),
                 error_type: error.error_type,

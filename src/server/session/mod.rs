@@ -82,7 +82,7 @@ pub struct PendingSignIn {
     #[serde(rename = "login")]
     pub secrets: SignInSecrets,
     pub next: Option<String>,
-    /// When it left (Unix seconds): the oldest go first when a browser holds too many.
+    /// When it left (Unix milliseconds): the oldest go first when a browser holds too many.
     #[serde(default)]
     pub started: i64,
 }

@@ -80,14 +80,20 @@ fn over_https_every_cookie_is_host_prefixed_and_secure() {
     assert!(s.take_sign_in(&back, "xyz").is_some());
     assert!(s.link_verifier(&back).is_some());
     assert!(s.marked_signed_out(&back));
-    // The same cookies without the prefix are not ours: over https they are ignored.
-    let unprefixed = Cookies::default();
-    for c in cookies.list() {
-        let name = c.name().trim_start_matches("__Host-").to_string();
-        unprefixed.add(Cookie::new(name, c.value().to_string()));
-    }
-    assert!(s.take_next(&unprefixed).is_none());
-    assert!(s.link_verifier(&unprefixed).is_none());
+    // Cookies without the prefix (which a sibling subdomain or a plain-http page could have
+    // planted), sealed with the very same secret, are not read over https.
+    let planted = Cookies::default();
+    let plain = sessions(false);
+    plain.set_next(&planted, "/planted");
+    plain.link_challenge(&planted, 60);
+    plain.mark_signed_out(&planted);
+    plain.write_signed_in(&planted, "stytch", &user());
+    let planted = sent_back(&planted);
+    assert!(plain.take_next(&sent_back(&planted)).is_some(), "readable unprefixed");
+    assert!(s.take_next(&planted).is_none());
+    assert!(s.link_verifier(&planted).is_none());
+    assert!(!s.marked_signed_out(&planted));
+    assert!(s.read(&planted).is_none());
 }
 
 #[test]

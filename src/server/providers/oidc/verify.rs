@@ -35,7 +35,6 @@ pub(super) fn signing_algs(announced: &[CoreJwsSigningAlgorithm]) -> Vec<CoreJws
                     | A::RsaSsaPssSha512
                     | A::EcdsaP256Sha256
                     | A::EcdsaP384Sha384
-                    | A::EcdsaP521Sha512
                     | A::EdDsa
             )
         })
@@ -67,10 +66,31 @@ pub(super) async fn verify(
         Some(kid) => jwks.set_with(kid).await,
         None => jwks.set().await,
     };
-    let keys = keys.map_err(|e| match e {
+    let unusable = |e: JwksError| match e {
         JwksError::UnknownKey(_) => ProviderError::InvalidToken(e.to_string()),
         JwksError::Unavailable { .. } => ProviderError::Unavailable(e.to_string()),
-    })?;
+    };
+    let keys = keys.map_err(unusable)?;
+    let verified = verify_with(config, keys, algs, id_token, nonce, response);
+    match verified {
+        // A kid-less token the cached set does not verify: the issuer may have replaced its
+        // one key since (a token with a `kid` refetches by that `kid` instead).
+        Err(ProviderError::InvalidToken(_)) if header.kid.is_none() => {
+            let keys = jwks.refetched_set().await.map_err(unusable)?;
+            verify_with(config, keys, algs, id_token, nonce, response)
+        }
+        verified => verified,
+    }
+}
+
+fn verify_with(
+    config: &OidcConfig,
+    keys: Vec<serde_json::Value>,
+    algs: &[CoreJwsSigningAlgorithm],
+    id_token: &CoreIdToken,
+    nonce: Option<&Nonce>,
+    response: Option<&CoreTokenResponse>,
+) -> Result<CoreIdTokenClaims, ProviderError> {
     let keys: CoreJsonWebKeySet = serde_json::from_value(serde_json::json!({ "keys": keys }))
         .map_err(|e| ProviderError::Unexpected(format!("signing keys: {e}")))?;
     let issuer = IssuerUrl::new(config.issuer.clone())
