@@ -325,7 +325,10 @@ fn with_user(url: &str, user: &str, password: &str) -> String {
     } else {
         format!("?{}", query.join("&"))
     };
-    format!("{}{user}:{password}@{host}{path}{query}", &url[..scheme_end])
+    format!(
+        "{}{user}:{password}@{host}{path}{query}",
+        &url[..scheme_end]
+    )
 }
 
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PgError> {
@@ -563,7 +566,11 @@ mod tests {
             "postgresql://g:pw@h/db?sslmode=disable"
         );
         assert_eq!(
-            with_user("postgres://h/db?user=admin&sslmode=disable&password=x", "g", "pw"),
+            with_user(
+                "postgres://h/db?user=admin&sslmode=disable&password=x",
+                "g",
+                "pw"
+            ),
             "postgres://g:pw@h/db?sslmode=disable"
         );
         assert_eq!(

@@ -89,7 +89,10 @@ fn over_https_every_cookie_is_host_prefixed_and_secure() {
     plain.mark_signed_out(&planted);
     plain.write_signed_in(&planted, "stytch", &user());
     let planted = sent_back(&planted);
-    assert!(plain.take_next(&sent_back(&planted)).is_some(), "readable unprefixed");
+    assert!(
+        plain.take_next(&sent_back(&planted)).is_some(),
+        "readable unprefixed"
+    );
     assert!(s.take_next(&planted).is_none());
     assert!(s.link_verifier(&planted).is_none());
     assert!(!s.marked_signed_out(&planted));
