@@ -48,7 +48,9 @@ pub fn TodosPage() -> impl IntoView {
     let echo = FormEcho {
         editing: Memo::new(move |_| edit_param.get().and_then(|s| Uuid::parse_str(&s).ok())),
         error: Memo::new(move |_| error_param.get().and_then(|c| AppError::from_code(&c))),
-        title: Memo::new(move |_| typed.clone()),
+        // Only on the page the form post landed on (its error in the URL): once the user moves
+        // on in the hydrated app, say to another row's edit link, the typed title is gone.
+        title: Memo::new(move |_| error_param.get().and_then(|_| typed.clone())),
     };
     // Errors of row actions (and, without JavaScript, of any form) show in the banner.
     let banner_error = move || {
