@@ -6,12 +6,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::http::header;
 use leptos::prelude::*;
 use tower_cookies::Cookies;
 
 use super::session::{Auth, SessionUser};
 use super::state::{AppState, Services};
+use super::status::{accepts_html, status_of};
 use crate::error::AppError;
 use crate::paths::{Flash, HOME, sign_in_url};
 
@@ -67,22 +67,13 @@ pub async fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
 /// Answers this request with `error`'s status: a page rendered on the server (the magic
 /// link's landing) says with its status what its text says.
 pub fn set_status(error: &AppError) {
-    if let (Some(response), Ok(status)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        axum::http::StatusCode::from_u16(error.status()),
-    ) {
-        response.set_status(status);
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status_of(error));
     }
 }
 
 fn plain_form() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    })
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| accepts_html(&parts.headers))
 }
 
 /// A plain form post (no JavaScript) navigates: after it, send the browser to `to`. Calls

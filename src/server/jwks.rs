@@ -149,12 +149,8 @@ impl JwksCache {
                 return Ok(keys.published.clone());
             }
         }
-        let fetched = self.fetch().await;
-        let mut keys = self.keys.write().await;
-        keys.fetched_at = Some(Instant::now());
-        keys.last_error = fetched.as_ref().err().cloned();
-        (keys.by_kid, keys.published) = fetched?;
-        Ok(keys.published.clone())
+        self.fetch_and_keep().await?;
+        Ok(self.keys.read().await.published.clone())
     }
 
     /// `pick` from the keys once they include `kid`: from the cache, or after one fetch.
@@ -182,6 +178,12 @@ impl JwksCache {
                     .unwrap_or_else(|| JwksError::UnknownKey(kid.to_string())));
             }
         }
+        self.fetch_and_keep().await?;
+        pick(&*self.keys.read().await).ok_or_else(|| JwksError::UnknownKey(kid.to_string()))
+    }
+
+    /// Fetches the set and keeps it (the caller holds `fetching`).
+    async fn fetch_and_keep(&self) -> Result<(), JwksError> {
         let fetched = self.fetch().await;
         let mut keys = self.keys.write().await;
         // A failed fetch counts too: while the provider is down, requests wait for one attempt
@@ -190,7 +192,7 @@ impl JwksCache {
         keys.last_error = fetched.as_ref().err().cloned();
         // A key the provider stopped publishing must stop verifying: replace, don't merge.
         (keys.by_kid, keys.published) = fetched?;
-        pick(&keys).ok_or_else(|| JwksError::UnknownKey(kid.to_string()))
+        Ok(())
     }
 
     async fn fetch(&self) -> Result<Fetched, JwksError> {

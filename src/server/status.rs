@@ -5,7 +5,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -20,7 +20,7 @@ const ERROR_BODY_LIMIT: usize = 16 * 1024;
 /// A failure told to whoever asked: the `AppError` JSON a server function answers with, or a
 /// short page for a browser's plain form post.
 pub fn refusal(error: &AppError, wants_page: bool) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = status_of(error);
     if wants_page {
         // The message is one of ours (no user input in it), so it needs no escaping.
         let page = format!(
@@ -33,12 +33,22 @@ pub fn refusal(error: &AppError, wants_page: bool) -> Response {
     (status, axum::Json(error)).into_response()
 }
 
-pub fn wants_page(request: &Request) -> bool {
-    request
-        .headers()
+/// The HTTP status of `error` (`AppError::status`, kept free of `http` for the browser build).
+pub fn status_of(error: &AppError) -> StatusCode {
+    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Whether a request comes from a browser navigating (a page load or a plain form post)
+/// rather than from the hydrated app's `fetch`.
+pub fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"))
+}
+
+pub fn wants_page(request: &Request) -> bool {
+    accepts_html(request.headers())
 }
 
 pub async fn honest_status(request: Request, next: Next) -> Response {
@@ -68,7 +78,7 @@ pub async fn honest_status(request: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.status()).unwrap_or(parts.status);
+        parts.status = status_of(&error);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
