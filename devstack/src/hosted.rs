@@ -115,6 +115,9 @@ pub(crate) trait Hosted: Send + Sync + 'static {
     fn revoke_user(&self, user_id: &str);
     /// The logout requests seen, oldest first.
     fn logouts(&self) -> Vec<String>;
+    /// What the app revoked through the provider's API, oldest first: each as
+    /// `{"what": …, "email": …}` (whose session it was), so tests can tell whose ended.
+    fn revocations(&self) -> Vec<Value>;
 }
 
 /// Where the hosted sign-in page's form posts.
@@ -131,6 +134,7 @@ pub(crate) fn routes<E: Hosted>(authorize: &str) -> Router<Arc<E>> {
         .route("/dev/keys/retire", post(retire_keys::<E>))
         .route("/dev/users/revoke", post(revoke_user::<E>))
         .route("/dev/logouts", get(logouts::<E>))
+        .route("/dev/revocations", get(revocations::<E>))
 }
 
 /// The callback to send the browser back to, once the request is good: the client must be the
@@ -290,6 +294,10 @@ async fn revoke_user<E: Hosted>(
 
 async fn logouts<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Value> {
     Json(json!(emu.logouts()))
+}
+
+async fn revocations<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Value> {
+    Json(json!(emu.revocations()))
 }
 
 /// `302 Found`, as the providers redirect (axum's `Redirect::to` is a 303).

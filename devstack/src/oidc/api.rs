@@ -70,6 +70,8 @@ pub(crate) async fn discovery(State(emu): State<Arc<Emulator>>) -> Json<Value> {
         "token_endpoint": format!("{base}{}", paths.token),
         "userinfo_endpoint": format!("{base}{}", paths.userinfo),
         "jwks_uri": format!("{base}{}", paths.jwks),
+        "revocation_endpoint": format!("{base}{}", paths.revoke),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
@@ -138,6 +140,9 @@ struct TokenRequest {
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
     refresh_token: Option<String>,
+    /// What the revocation endpoint takes (RFC 7009 section 2.1).
+    token: Option<String>,
+    token_type_hint: Option<String>,
 }
 
 /// Client authentication: `client_secret_basic` or `client_secret_post`.
@@ -271,6 +276,52 @@ pub(crate) async fn token(
         .map_err(|e| OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e))?;
     // Tokens are never cached (RFC 6749 section 5.1).
     Ok((NO_STORE, Json(answer)).into_response())
+}
+
+/// RFC 7009: a refresh token (or an access token, where the provider revokes those) stops
+/// working. Unknown, expired and already revoked tokens are answered alike, with an empty 200.
+pub(crate) async fn revoke(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let flavor = emu.config.flavor;
+    let req: TokenRequest = token_request(&headers, &body, flavor == Flavor::Auth0)
+        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", e))?;
+    authenticate_client(&emu, &headers, &req)?;
+    let Some(token) = req.token.as_deref().filter(|t| !t.is_empty()) else {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: token",
+        ));
+    };
+    if let Some(hint) = req.token_type_hint.as_deref()
+        && !matches!(hint, "refresh_token" | "access_token")
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_token_type",
+            "token_type_hint must be refresh_token or access_token",
+        ));
+    }
+    let mut data = emu.core.data();
+    let revoked = if let Some(grant) = data.refresh.get_mut(token) {
+        grant.spent = true;
+        Some(("refresh_token", grant.user.email.clone()))
+    } else if flavor == Flavor::Auth0 {
+        // Auth0's /oauth/revoke revokes refresh tokens only.
+        None
+    } else {
+        data.access
+            .remove(token)
+            .map(|access| ("access_token", access.user.email))
+    };
+    if let Some((what, email)) = revoked {
+        data.revocations
+            .push(json!({ "what": what, "email": email }));
+    }
+    Ok((StatusCode::OK, NO_STORE).into_response())
 }
 
 pub(crate) async fn not_found(State(emu): State<Arc<Emulator>>) -> Response {

@@ -21,6 +21,8 @@ pub(crate) struct Paths {
     pub token: &'static str,
     pub userinfo: &'static str,
     pub jwks: &'static str,
+    /// RFC 7009's revocation endpoint, which discovery advertises.
+    pub revoke: &'static str,
     /// The first is the one discovery advertises as `end_session_endpoint` (when the flavour
     /// advertises one); Auth0 also has its older `/v2/logout`.
     pub logout: &'static [&'static str],
@@ -98,6 +100,7 @@ impl Flavor {
                 token: "/oauth/token",
                 userinfo: "/userinfo",
                 jwks: "/.well-known/jwks.json",
+                revoke: "/oauth/revoke",
                 logout: &["/oidc/logout", "/v2/logout"],
             },
             Flavor::Kinde => Paths {
@@ -105,6 +108,7 @@ impl Flavor {
                 token: "/oauth2/token",
                 userinfo: "/oauth2/v2/user_profile",
                 jwks: "/.well-known/jwks.json",
+                revoke: "/oauth2/revoke",
                 logout: &["/logout"],
             },
             // Clerk's Frontend API, where its OAuth applications' endpoints live.
@@ -113,6 +117,7 @@ impl Flavor {
                 token: "/oauth/token",
                 userinfo: "/oauth/userinfo",
                 jwks: "/.well-known/jwks.json",
+                revoke: "/oauth/token/revoke",
                 logout: &[],
             },
             Flavor::Generic => Paths {
@@ -120,6 +125,7 @@ impl Flavor {
                 token: "/token",
                 userinfo: "/userinfo",
                 jwks: "/jwks",
+                revoke: "/revoke",
                 logout: &["/logout"],
             },
         }

@@ -2,7 +2,7 @@
 //! Auth0, Kinde and Clerk (as an OAuth/OIDC identity provider), and a plain issuer for "any
 //! OpenID Connect provider". Each flavour keeps its provider's paths, issuer form, user ids,
 //! logout and error bodies; the protocol (discovery, authorization code with PKCE and nonce,
-//! refresh, JWKS, userinfo) is the same, as it is at the providers.
+//! refresh, JWKS, userinfo, revocation) is the same, as it is at the providers.
 //!
 //! A person signs in on a one-field page (an email address; the same address is always the
 //! same user). Tests skip the page with `login_hint=<email>`, and bend the next ID token with
@@ -35,6 +35,7 @@ impl Emulator {
             .route("/.well-known/openid-configuration", get(api::discovery))
             .route(paths.token, post(api::token))
             .route(paths.userinfo, get(api::userinfo))
+            .route(paths.revoke, post(api::revoke))
             .route(paths.jwks, get(api::jwks));
         for logout in paths.logout {
             router = router.route(logout, get(page::logout));

@@ -134,16 +134,22 @@ impl Hosted for Emulator {
         self.core.data().tamper = Some(tamper);
     }
 
-    /// Their refresh tokens stop working.
+    /// Their refresh tokens stop working, and their access tokens at userinfo.
     fn revoke_user(&self, user_id: &str) {
-        for grant in self.core.data().refresh.values_mut() {
+        let mut data = self.core.data();
+        for grant in data.refresh.values_mut() {
             if grant.user.sub == user_id {
                 grant.spent = true;
             }
         }
+        data.access.retain(|_, access| access.user.sub != user_id);
     }
 
     fn logouts(&self) -> Vec<String> {
         self.core.data().logouts.clone()
+    }
+
+    fn revocations(&self) -> Vec<serde_json::Value> {
+        self.core.data().revocations.clone()
     }
 }

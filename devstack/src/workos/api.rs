@@ -62,13 +62,9 @@ struct AuthenticateRequest {
     refresh_token: Option<String>,
 }
 
-pub(crate) async fn authenticate(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    // Every server call carries the API key as a Bearer token (the emulator has no public
-    // clients, which would send neither it nor a client secret).
+/// Every server call carries the API key as a Bearer token (the emulator has no public
+/// clients, which would send neither it nor a client secret).
+fn check_api_key(emu: &Emulator, headers: &HeaderMap) -> Result<(), ApiError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -79,6 +75,52 @@ pub(crate) async fn authenticate(
             body: json!({ "message": "Unauthorized" }),
         });
     }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RevokeRequest {
+    session_id: Option<String>,
+}
+
+/// `POST /user_management/sessions/revoke {"session_id"}`: the session ends, and with it its
+/// refresh tokens. Answered `{}`, as WorkOS' SDKs expect (they return nothing).
+pub(crate) async fn revoke_session(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    check_api_key(&emu, &headers)?;
+    let req: RevokeRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::coded(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()))?;
+    let Some(session_id) = req.session_id.filter(|s| !s.is_empty()) else {
+        return Err(ApiError::coded(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request_parameters",
+            "session_id is required.",
+        ));
+    };
+    let mut data = emu.core.data();
+    let Some(session) = data.sessions.get_mut(&session_id) else {
+        return Err(ApiError::coded(
+            StatusCode::NOT_FOUND,
+            "entity_not_found",
+            format!("Could not find a session with id '{session_id}'."),
+        ));
+    };
+    session.ended = true;
+    let email = session.user.email.clone();
+    data.revocations
+        .push(json!({ "what": "session", "email": email }));
+    Ok(Json(json!({})))
+}
+
+pub(crate) async fn authenticate(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    check_api_key(&emu, &headers)?;
     // JSON, as WorkOS' SDKs send it, or a form, as generic OAuth clients do.
     let req: AuthenticateRequest = token_request(&headers, &body, true)
         .map_err(|e| ApiError::coded(StatusCode::BAD_REQUEST, "invalid_request", e))?;

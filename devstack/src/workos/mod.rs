@@ -2,7 +2,7 @@
 //! (`provider=authkit`, state, PKCE), `/user_management/authenticate` with the code and
 //! refresh-token grants (single-use refresh tokens), the client's JWKS at
 //! `/sso/jwks/{client_id}`, RS256 access tokens with WorkOS' claims, the session logout
-//! redirect, and WorkOS' error bodies.
+//! redirect, session revocation (`/user_management/sessions/revoke`), and WorkOS' error bodies.
 //!
 //! A person signs in on a one-field page (an email address; the same address is always the
 //! same user). Tests skip the page with `login_hint=<email>`, bend the next access token with
@@ -31,6 +31,10 @@ impl Emulator {
         crate::hosted::routes::<Emulator>("/user_management/authorize")
             .route("/user_management/authenticate", post(api::authenticate))
             .route("/user_management/sessions/logout", get(page::logout))
+            .route(
+                "/user_management/sessions/revoke",
+                post(api::revoke_session),
+            )
             .route("/sso/jwks/{client_id}", get(api::jwks))
             .route("/dev/outage", post(dev::outage))
             .fallback(api::not_found)

@@ -133,4 +133,8 @@ impl Hosted for Emulator {
     fn logouts(&self) -> Vec<String> {
         self.core.data().logouts.clone()
     }
+
+    fn revocations(&self) -> Vec<serde_json::Value> {
+        self.core.data().revocations.clone()
+    }
 }
