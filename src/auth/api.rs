@@ -103,6 +103,9 @@ async fn redeem(token: &str) -> Result<(), AppError> {
         .redeem_link(token, services.session_minutes, &verifier)
         .await
         .map_err(|e| e.to_user(provider.name(), Step::RedeemLink))?;
+    // A session this browser held (another user's, or another provider's) ends at its
+    // provider too; only now, so a link that fails leaves it as it was.
+    services.sessions.end(&cookies, &services.providers).await;
     services
         .sessions
         .write_signed_in(&cookies, provider.name(), &session);
@@ -115,22 +118,22 @@ async fn redeem(token: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Ends the session: at the provider where it has a way to (Stytch revokes it; others have a
-/// sign-out page the browser goes through), and in this browser.
+/// Ends the session: at the provider (revoked from the server where the provider allows, so a
+/// copy of the cookie stops working too), in this browser, and at the provider's own site
+/// where it has a sign-out page for the browser to go through.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     let services = services()?;
-    let through = match auth().await? {
-        Auth::SignedIn(user) => {
+    let cookies = cookies().await?;
+    let through = match services.sessions.end(&cookies, &services.providers).await {
+        Some(ended) => {
             services
                 .providers
-                .sign_out(&user.provider, &user.state, &services.logout_return)
+                .logout_url(&ended.provider, &ended.state, &services.logout_return)
                 .await
         }
-        Auth::SignedOut | Auth::Unavailable => None,
+        None => None,
     };
-    let cookies = cookies().await?;
-    services.sessions.clear(&cookies);
     match through {
         Some(url) => {
             // The provider's sign-out page returns to the site's root: the root then says

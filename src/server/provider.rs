@@ -4,7 +4,8 @@
 //!
 //! A provider signs in either on its own hosted page (it has a callback path, and `begin` /
 //! `finish` run the redirect flow) or by a link it emails (`send_link` / `redeem_link`). Every
-//! request then asks it, through `check`, whether the session it started still stands.
+//! request then asks it, through `check`, whether the session it started still stands, and
+//! signing out (or signing in anew) ends that session at the provider through `revoke`.
 
 use std::sync::Arc;
 
@@ -138,7 +139,10 @@ pub struct SignedIn {
 /// A provider's word on a session, asked on every request.
 #[derive(Debug)]
 pub enum Check {
+    /// Valid by what the session holds (a token verified locally, not yet expired).
     Valid,
+    /// The provider was asked just now and says the session stands; nothing new to keep.
+    Confirmed,
     /// Still valid, with new tokens to keep.
     Renewed(SignedIn),
     /// Ended (revoked, expired, or not this user's): sign out.
@@ -252,11 +256,22 @@ pub trait Provider: Send + Sync {
     }
 
     /// Whether the session of `user_id`, with the state this provider keeps, still stands;
-    /// refreshes it when its tokens expired. Takes an `Arc` so a refresh can run in a task of
-    /// its own (see `RefreshGate`).
-    async fn check(self: Arc<Self>, user_id: &str, state: &Value) -> Check;
+    /// refreshes it when its tokens expired. With `ask`, the provider itself must answer (a
+    /// refresh, or a call about the session), not what the cookie holds: the session layer
+    /// asks so once the provider last vouched for the session longer ago than
+    /// `SESSION_RECHECK_SECONDS`. Takes an `Arc` so a refresh can run in a task of its own
+    /// (see `RefreshGate`).
+    async fn check(self: Arc<Self>, user_id: &str, state: &Value, ask: bool) -> Check;
 
-    /// Ends the session at the provider: revokes it, or says where to send the browser to end
-    /// it there (coming back to `return_to`). `None`: nothing more for the browser to do.
-    async fn sign_out(&self, state: &Value, return_to: &str) -> Option<Url>;
+    /// Ends the session at the provider from the server (revokes it, or its refresh token),
+    /// where the provider has a way to, so that a copy of the cookie stops working too.
+    /// Failures are logged: the browser's cookie goes regardless.
+    async fn revoke(&self, state: &Value);
+
+    /// Where to send the browser to end its session at the provider's own site too (the
+    /// provider's cookie, so the next sign-in asks again), coming back to `return_to`.
+    /// `None`: nothing more for the browser to do.
+    async fn logout_url(&self, _state: &Value, _return_to: &str) -> Option<Url> {
+        None
+    }
 }

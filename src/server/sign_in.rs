@@ -114,6 +114,11 @@ pub async fn callback(
         tracing::warn!(provider = %name, "callback refused: no code");
         return to_sign_in(&AppError::SignInFailed);
     };
+    // A session this browser holds ends at its provider before the new one begins: revoking
+    // an OpenID Connect refresh token may end the whole grant (Auth0's "Refresh Token
+    // Revocation Deletes Grant"), which would take the new tokens of the same user and app
+    // with it if they came first.
+    services.sessions.end(&cookies, &services.providers).await;
     match provider.finish(&code, &pending.secrets).await {
         Ok(session) => {
             services.sessions.write_signed_in(&cookies, &name, &session);

@@ -1,6 +1,7 @@
 //! Everything the server functions need, built once from the configuration at start.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -9,13 +10,14 @@ use url::Url;
 use super::config::{ConfigError, InsForgeConfig, Secret, Source, parse_url, required};
 use super::insforge::{ClientOptions, InsForgeClient};
 use super::providers::{self, ProviderConfig, Providers};
-use super::session::SessionCookies;
+use super::session::{DEFAULT_RECHECK, SessionCookies};
 use super::token::TokenMinter;
 use crate::paths::{MAGIC_LINK, segment};
 
 const SITE_URL_EXPECTED: &str = "the address people open the app at, such as https://todos.example.com \
      (http://127.0.0.1:3000 locally); magic links lead back to it";
 const MINUTES_EXPECTED: &str = "a whole number of minutes";
+const SECONDS_EXPECTED: &str = "a whole number of seconds";
 
 /// The web server's configuration, validated as a whole at start.
 #[derive(Debug, Clone)]
@@ -26,6 +28,8 @@ pub struct WebConfig {
     pub session_minutes: u32,
     /// How long a magic link stays valid, in minutes.
     pub link_minutes: u32,
+    /// How long a session is trusted on its cookie's word before its provider is asked again.
+    pub recheck_seconds: u32,
     pub insforge: InsForgeConfig,
     /// `AUTH_PROVIDERS`, in the order the sign-in page lists them.
     pub providers: Vec<ProviderConfig>,
@@ -37,6 +41,16 @@ fn minutes(
     default: u32,
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, ConfigError> {
+    number(src, name, default, range, MINUTES_EXPECTED)
+}
+
+fn number(
+    src: &impl Source,
+    name: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+    expected: &'static str,
+) -> Result<u32, ConfigError> {
     match src.get(name).filter(|v| !v.trim().is_empty()) {
         None => Ok(default),
         Some(raw) => match raw.trim().parse::<u32>() {
@@ -44,7 +58,7 @@ fn minutes(
             _ => Err(ConfigError::Invalid {
                 name,
                 problem: format!("got {raw:?}, expected {} to {}", range.start(), range.end()),
-                expected: MINUTES_EXPECTED,
+                expected,
             }),
         },
     }
@@ -68,6 +82,15 @@ impl WebConfig {
             // Stytch's limits: sessions 5 min to a year, links 5 min to a week.
             session_minutes: minutes(src, "SESSION_DURATION_MINUTES", 10_080, 5..=527_040)?,
             link_minutes: minutes(src, "MAGIC_LINK_EXPIRATION_MINUTES", 60, 5..=10_080)?,
+            // Past an hour, a session ended at the provider would live on too long to call
+            // it ended.
+            recheck_seconds: number(
+                src,
+                "SESSION_RECHECK_SECONDS",
+                DEFAULT_RECHECK.as_secs() as u32,
+                1..=3_600,
+                SECONDS_EXPECTED,
+            )?,
             insforge: InsForgeConfig::from_source(src)?,
             providers: providers::configs(src)?,
         })
@@ -107,7 +130,8 @@ impl Services {
                 config.site_url.scheme() == "https",
                 config.session_minutes,
             )
-            .map_err(|e| e.to_string())?,
+            .map_err(|e| e.to_string())?
+            .with_recheck(Duration::from_secs(u64::from(config.recheck_seconds))),
             logout_return: config.site_url.as_str().trim_end_matches('/').to_string(),
             magic_link_url,
             site_origin: config.site_url.origin().ascii_serialization(),
@@ -164,6 +188,7 @@ mod tests {
         let config = WebConfig::from_source(&GOOD).expect("valid");
         assert_eq!(config.session_minutes, 10_080);
         assert_eq!(config.link_minutes, 60);
+        assert_eq!(config.recheck_seconds, 300);
         let [ProviderConfig::Stytch(stytch)] = config.providers.as_slice() else {
             panic!("Stytch alone by default: {:?}", config.providers);
         };
@@ -202,6 +227,8 @@ mod tests {
             ("STYTCH_API_URL", "http://stytch.internal"),
             ("SESSION_DURATION_MINUTES", "0"),
             ("MAGIC_LINK_EXPIRATION_MINUTES", "a week"),
+            ("SESSION_RECHECK_SECONDS", "0"),
+            ("SESSION_RECHECK_SECONDS", "86400"),
         ] {
             let err = WebConfig::from_source(&with(name, value)).expect_err(name);
             assert_eq!(name_of(err), name, "{name}={value}");

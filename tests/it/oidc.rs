@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use devstack::oidc::{Config, Emulator, Flavor};
 use insforge_auth::server::config::Secret;
-use insforge_auth::server::provider::{ProviderError, SignInSecrets};
+use insforge_auth::server::provider::{Provider, ProviderError, SignInSecrets};
 use insforge_auth::server::providers::Providers;
 use insforge_auth::server::providers::oidc::{OidcConfig, OidcFlavor, OidcProvider};
 use insforge_auth::server::session::Auth;
@@ -83,7 +83,7 @@ async fn follow(url: &str) -> Url {
 
 /// Starts a sign-in and lets the emulator sign `email` in (as its page would): the pending
 /// sign-in and the code the callback receives.
-async fn authorize(p: &OidcProvider, email: &str) -> (SignInSecrets, String) {
+pub(crate) async fn authorize(p: &OidcProvider, email: &str) -> (SignInSecrets, String) {
     let (url, pending) = p.begin().await.expect("begin");
     for needed in ["state", "nonce", "code_challenge"] {
         assert!(param(&url, needed).is_some(), "{needed} in {url}");
@@ -385,7 +385,7 @@ async fn sign_out_urls_follow_each_provider() {
     for flavor in FLAVORS {
         let f = emulator(flavor, Duration::from_secs(3600)).await;
         let p = provider(&f);
-        let url = p.logout_url(SITE).await;
+        let url = p.logout_url(&Value::Null, SITE).await;
         match flavor {
             // No end_session_endpoint in its discovery: Auth0's /v2/logout.
             Flavor::Auth0 => {
@@ -412,7 +412,7 @@ async fn sign_out_urls_follow_each_provider() {
             }
         }
         // The emulator accepts it and sends the browser back to the site.
-        if let Some(url) = p.logout_url(SITE).await {
+        if let Some(url) = p.logout_url(&Value::Null, SITE).await {
             let res = http().get(url.as_str()).send().await.expect("logout");
             assert!(
                 res.status().is_redirection(),

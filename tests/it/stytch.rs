@@ -13,14 +13,14 @@ use insforge_auth::server::session::{Auth, SessionCookies};
 use tower_cookies::Cookies;
 use url::Url;
 
-struct Fixture {
+pub(crate) struct Fixture {
     emulator: Arc<Emulator>,
     url: String,
     config: StytchConfig,
     _server: devstack::serve::Server,
 }
 
-async fn emulator(jwt_lifetime: Duration) -> Fixture {
+pub(crate) async fn emulator(jwt_lifetime: Duration) -> Fixture {
     let mut config = Config::generate();
     config.session_jwt_lifetime = jwt_lifetime;
     let emulator = Emulator::new(config.clone()).expect("keys");
@@ -41,7 +41,7 @@ async fn emulator(jwt_lifetime: Duration) -> Fixture {
     }
 }
 
-fn client(f: &Fixture) -> StytchClient {
+pub(crate) fn client(f: &Fixture) -> StytchClient {
     StytchClient::new(&f.config)
         .expect("client")
         .with_leeway(Duration::ZERO)
@@ -84,7 +84,7 @@ async fn send_link(f: &Fixture, stytch: &StytchClient, email: &str) -> String {
     mail.token
 }
 
-async fn sign_in(f: &Fixture, stytch: &StytchClient, email: &str) -> StytchSession {
+pub(crate) async fn sign_in(f: &Fixture, stytch: &StytchClient, email: &str) -> StytchSession {
     let token = send_link(f, stytch, email).await;
     stytch
         .authenticate_magic_link(&token, 60, VERIFIER)

@@ -20,12 +20,12 @@ use crate::hosted::{copy, http, listener, param, register, sessions};
 
 const SITE: &str = "http://127.0.0.1:3000";
 
-struct Fixture {
-    emulator: Arc<Emulator>,
+pub(crate) struct Fixture {
+    pub(crate) emulator: Arc<Emulator>,
     _server: devstack::serve::Server,
 }
 
-async fn emulator(token_lifetime: Duration) -> Fixture {
+pub(crate) async fn emulator(token_lifetime: Duration) -> Fixture {
     let mut config = Config::generate();
     register(&mut config.client, SITE, "callback", token_lifetime);
     let listener = listener().await;
@@ -50,7 +50,7 @@ fn client_with(f: &Fixture, client_id: &str, api_key: &str) -> WorkOsClient {
         .with_leeway(Duration::ZERO)
 }
 
-fn client(f: &Fixture) -> WorkOsClient {
+pub(crate) fn client(f: &Fixture) -> WorkOsClient {
     client_with(f, f.emulator.client_id(), f.emulator.api_key())
 }
 
@@ -85,7 +85,7 @@ async fn authorize(w: &WorkOsClient, email: &str) -> (SignInSecrets, String) {
     (pending, param(&back, "code").expect("code"))
 }
 
-async fn sign_in(w: &WorkOsClient, email: &str) -> SignedIn {
+pub(crate) async fn sign_in(w: &WorkOsClient, email: &str) -> SignedIn {
     let (pending, code) = authorize(w, email).await;
     w.authenticate_code(&code, &pending).await.expect("sign-in")
 }
@@ -331,7 +331,7 @@ async fn sign_out_ends_the_session_at_workos_and_returns_to_the_site() {
     let signed_in = sign_in(&w, "gus@example.com").await;
     let (_, refresh, sid) = tokens(&signed_in);
     let url = client(&f)
-        .sign_out(&signed_in.state, SITE)
+        .logout_url(&signed_in.state, SITE)
         .await
         .expect("a logout URL");
     assert_eq!(url.path(), "/user_management/sessions/logout");

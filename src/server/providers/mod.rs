@@ -181,11 +181,11 @@ impl Providers {
         }
     }
 
-    /// The word of `provider` on a session it started; a provider that is not enabled any
-    /// more ends it.
-    pub async fn check(&self, provider: &str, user_id: &str, state: &Value) -> Check {
+    /// The word of `provider` on a session it started (asked of the provider itself with
+    /// `ask`); a provider that is not enabled any more ends it.
+    pub async fn check(&self, provider: &str, user_id: &str, state: &Value, ask: bool) -> Check {
         match self.get(provider) {
-            Some(p) => p.clone().check(user_id, state).await,
+            Some(p) => p.clone().check(user_id, state, ask).await,
             None => {
                 tracing::info!(
                     provider,
@@ -196,10 +196,17 @@ impl Providers {
         }
     }
 
-    /// Ends a session at the provider that started it, where it has a way to; `Some`: the
-    /// provider's sign-out page, to send the browser through (it comes back to `return_to`).
-    pub async fn sign_out(&self, provider: &str, state: &Value, return_to: &str) -> Option<Url> {
-        self.get(provider)?.sign_out(state, return_to).await
+    /// Ends a session at the provider that started it, where it has a way to.
+    pub async fn revoke(&self, provider: &str, state: &Value) {
+        if let Some(p) = self.get(provider) {
+            p.revoke(state).await;
+        }
+    }
+
+    /// The provider's sign-out page to send the browser through, if it has one (it comes back
+    /// to `return_to`).
+    pub async fn logout_url(&self, provider: &str, state: &Value, return_to: &str) -> Option<Url> {
+        self.get(provider)?.logout_url(state, return_to).await
     }
 }
 

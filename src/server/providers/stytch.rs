@@ -412,18 +412,20 @@ impl Provider for StytchClient {
             .signed_in()
     }
 
-    /// A valid session JWT is verified locally (no call to Stytch); an expired one, or one
-    /// that cannot be verified locally, asks Stytch, which answers with a fresh one.
-    async fn check(self: Arc<Self>, user_id: &str, state: &Value) -> Check {
+    /// A valid session JWT is verified locally (no call to Stytch); an expired one, one that
+    /// cannot be verified locally, or a session due to be asked about (`ask`) asks Stytch,
+    /// which answers with a fresh one.
+    async fn check(self: Arc<Self>, user_id: &str, state: &Value, ask: bool) -> Check {
         let Some(StytchState { token, jwt }) = read_state(NAME, state) else {
             return Check::Over;
         };
         match self.verify_session_jwt(&jwt).await {
-            Ok(verified) if verified.user_id == user_id => return Check::Valid,
-            Ok(_) => {
+            Ok(verified) if verified.user_id != user_id => {
                 tracing::warn!("session JWT names another user than its cookie; signing out");
                 return Check::Over;
             }
+            Ok(_) if !ask => return Check::Valid,
+            Ok(_) => {}
             Err(JwtProblem::Keys(e)) => {
                 tracing::warn!("cannot verify a session locally ({e}); asking Stytch");
             }
@@ -463,13 +465,11 @@ impl Provider for StytchClient {
         }
     }
 
-    async fn sign_out(&self, state: &Value, _return_to: &str) -> Option<Url> {
+    async fn revoke(&self, state: &Value) {
         if let Some(StytchState { token, .. }) = read_state::<StytchState>(NAME, state)
             && let Err(e) = self.revoke_session(&token).await
         {
-            // The cookie goes regardless: this browser is signed out either way.
-            tracing::warn!("signing out: Stytch did not revoke the session: {e}");
+            tracing::warn!("ending a session: Stytch did not revoke it: {e}");
         }
-        None
     }
 }

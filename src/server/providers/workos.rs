@@ -1,11 +1,11 @@
 //! WorkOS AuthKit (User Management API): its settings, the hosted sign-in with state and PKCE,
 //! the code and refresh-token grants of `/user_management/authenticate`, local verification of
-//! the access token against `/sso/jwks/{client_id}` on each request, and the session's logout
-//! URL.
+//! the access token against `/sso/jwks/{client_id}` on each request, and sign-out: the session
+//! revoked through `/user_management/sessions/revoke`, then AuthKit's logout URL.
 //!
 //! Written over reqwest rather than with the official `workos` crate (3.5), because that crate
 //! brings reqwest 0.12 beside our 0.13 and pins `jsonwebtoken` 10.3 with another crypto
-//! backend, while the app needs just these two calls and a JWT check the key cache already
+//! backend, while the app needs just these three calls and a JWT check the key cache already
 //! does (with refetch on an unknown key id, which the crate's does not).
 
 use std::sync::Arc;
@@ -291,7 +291,7 @@ impl WorkOsClient {
     }
 
     /// The hosted logout that ends the WorkOS session and comes back to `return_to`.
-    pub fn logout_url(&self, session_id: &str, return_to: &str) -> Url {
+    pub fn session_logout_url(&self, session_id: &str, return_to: &str) -> Url {
         let mut url = self.base.clone();
         url.set_path(&format!(
             "{}user_management/sessions/logout",
@@ -303,8 +303,28 @@ impl WorkOsClient {
         url
     }
 
+    /// Ends a WorkOS session (`sid`) from the server: its refresh token stops working. One
+    /// that WorkOS no longer knows counts as ended.
+    pub async fn revoke_session(&self, session_id: &str) -> Result<(), ProviderError> {
+        let body = json!({ "session_id": session_id });
+        match self
+            .post::<Value>("user_management/sessions/revoke", &body)
+            .await
+        {
+            Ok(_) | Err(ProviderError::Refused(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn authenticate(&self, body: &Value) -> Result<AuthResponse, ProviderError> {
-        let path = "user_management/authenticate";
+        self.post("user_management/authenticate", body).await
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ProviderError> {
         let url = self
             .base
             .join(path)
@@ -350,6 +370,8 @@ impl WorkOsClient {
             | "sso_required" => ProviderError::Unexpected(format!(
                 "WorkOS asks for a step of its own sign-in flow ({detail}); check AuthKit's settings"
             )),
+            // A session WorkOS does not know (revoking one that is gone).
+            "entity_not_found" => ProviderError::Refused(detail),
             _ if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN => {
                 ProviderError::Misconfigured(detail)
             }
@@ -381,15 +403,17 @@ impl Provider for WorkOsClient {
     }
 
     /// The access token is verified locally on each request (no call to WorkOS); once it
-    /// expires, or stops verifying (a retired key), the refresh token asks WorkOS, once for all
-    /// concurrent requests with it.
-    async fn check(self: Arc<Self>, user_id: &str, state: &Value) -> Check {
+    /// expires, stops verifying (a retired key), or the session is due to be asked about
+    /// (`ask`), the refresh token asks WorkOS, once for all concurrent requests with it.
+    async fn check(self: Arc<Self>, user_id: &str, state: &Value, ask: bool) -> Check {
         let Some(state) = read_state::<WorkOsState>(NAME, state) else {
             return Check::Over;
         };
         match self.verify(&state.access_token).await {
             Ok(claims) if claims.sub == user_id && claims.sid == state.session_id => {
-                return Check::Valid;
+                if !ask {
+                    return Check::Valid;
+                }
             }
             Ok(_) => {
                 tracing::warn!(
@@ -417,8 +441,19 @@ impl Provider for WorkOsClient {
         Check::from_refresh(NAME, answer)
     }
 
-    async fn sign_out(&self, state: &Value, return_to: &str) -> Option<Url> {
+    async fn revoke(&self, state: &Value) {
+        let Some(state) = read_state::<WorkOsState>(NAME, state) else {
+            return;
+        };
+        if let Err(e) = self.revoke_session(&state.session_id).await {
+            tracing::warn!("ending a session: WorkOS did not revoke it: {e}");
+        }
+    }
+
+    /// AuthKit's logout page as well: it ends AuthKit's own cookie on WorkOS' domain, so the
+    /// next sign-in in this browser asks who is signing in.
+    async fn logout_url(&self, state: &Value, return_to: &str) -> Option<Url> {
         let state = read_state::<WorkOsState>(NAME, state)?;
-        Some(self.logout_url(&state.session_id, return_to))
+        Some(self.session_logout_url(&state.session_id, return_to))
     }
 }

@@ -59,6 +59,13 @@ pub struct SessionUser {
     pub state: Value,
 }
 
+/// A session [`SessionCookies::end`] ended: who signed in, and the state the provider's
+/// sign-out page needs.
+pub struct Ended {
+    pub provider: String,
+    pub state: Value,
+}
+
 /// The version of the cookie's payload this app writes; version 1 (Stytch only) reads as
 /// signed out.
 const VERSION: u8 = 2;
@@ -72,6 +79,10 @@ struct Stored {
     email: Option<String>,
     /// When the app's session ends (Unix seconds).
     exp: i64,
+    /// When the provider itself last vouched for the session (Unix seconds): at sign-in,
+    /// then at each refresh or call about it. An older cookie without it is asked at once.
+    #[serde(default)]
+    checked: i64,
     state: Value,
 }
 
@@ -92,7 +103,14 @@ pub struct SessionCookies {
     secure: bool,
     /// How long a sign-in at a redirect provider lasts.
     session_minutes: u32,
+    /// How long a session is trusted on what its cookie holds before its provider is asked
+    /// again (`SESSION_RECHECK_SECONDS`).
+    recheck: std::time::Duration,
 }
+
+/// `SESSION_RECHECK_SECONDS`' default: a session ended at its provider, or a cookie copied
+/// before signing out, works at most this long.
+pub const DEFAULT_RECHECK: std::time::Duration = std::time::Duration::from_secs(300);
 
 const SECRET_EXPECTED: &str =
     "at least 32 random characters, such as the output of `openssl rand -base64 48`";
@@ -114,7 +132,14 @@ impl SessionCookies {
             key: Key::derive_from(secret.expose().as_bytes()),
             secure,
             session_minutes,
+            recheck: DEFAULT_RECHECK,
         })
+    }
+
+    /// How long a session is trusted before its provider is asked again.
+    pub fn with_recheck(mut self, recheck: std::time::Duration) -> Self {
+        self.recheck = recheck;
+        self
     }
 
     /// A cookie's name as the browser sees it: over https with the `__Host-` prefix, which
@@ -164,9 +189,10 @@ impl SessionCookies {
     /// session where the provider says, else `SESSION_DURATION_MINUTES`, refreshing the
     /// provider's tokens as they expire.
     pub fn write_signed_in(&self, cookies: &Cookies, provider: &str, session: &SignedIn) {
-        let exp = session.expires_at.unwrap_or_else(|| {
-            OffsetDateTime::now_utc().unix_timestamp() + i64::from(self.session_minutes) * 60
-        });
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let exp = session
+            .expires_at
+            .unwrap_or_else(|| now + i64::from(self.session_minutes) * 60);
         self.write(
             cookies,
             &Stored {
@@ -175,6 +201,7 @@ impl SessionCookies {
                 user_id: session.user_id.clone(),
                 email: session.email.clone(),
                 exp,
+                checked: now,
                 state: session.state.clone(),
             },
         );

@@ -1,11 +1,13 @@
 //! Resolving a request's session cookie into an [`Auth`]: the provider that signed the user in
-//! says whether the session stands (refreshing its tokens when they expire), and what it
-//! renews is written back; a session it ends loses its cookie.
+//! says whether the session stands (refreshing its tokens when they expire, and asked itself
+//! once the cookie's word is older than `SESSION_RECHECK_SECONDS`), and what it renews is
+//! written back; a session it ends loses its cookie. And ending a session: at the provider
+//! too, on signing out or when a new sign-in replaces it.
 
 use time::OffsetDateTime;
 use tower_cookies::Cookies;
 
-use super::{Auth, SESSION_COOKIE, SessionCookies, SessionUser, Stored};
+use super::{Auth, Ended, SESSION_COOKIE, SessionCookies, SessionUser, Stored};
 use crate::server::provider::Check;
 use crate::server::providers::Providers;
 
@@ -19,19 +21,31 @@ impl SessionCookies {
             }
             return Auth::SignedOut;
         };
-        if stored.exp <= OffsetDateTime::now_utc().unix_timestamp() {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if stored.exp <= now {
             self.clear(cookies);
             return Auth::SignedOut;
         }
+        let recheck = i64::try_from(self.recheck.as_secs()).unwrap_or(i64::MAX);
+        let ask = now.saturating_sub(stored.checked) >= recheck;
         let stored = match providers
-            .check(&stored.provider, &stored.user_id, &stored.state)
+            .check(&stored.provider, &stored.user_id, &stored.state, ask)
             .await
         {
             Check::Valid => stored,
+            Check::Confirmed => {
+                let confirmed = Stored {
+                    checked: now,
+                    ..stored
+                };
+                self.write(cookies, &confirmed);
+                confirmed
+            }
             Check::Renewed(fresh) => {
                 let renewed = Stored {
                     email: fresh.email.or(stored.email),
                     exp: fresh.expires_at.unwrap_or(stored.exp),
+                    checked: now,
                     state: fresh.state,
                     ..stored
                 };
@@ -47,6 +61,22 @@ impl SessionCookies {
         Auth::SignedIn(SessionUser {
             user_id: stored.user_id,
             email: stored.email,
+            provider: stored.provider,
+            state: stored.state,
+        })
+    }
+}
+
+impl SessionCookies {
+    /// Ends the session this browser holds, if any: its cookie, and the session at the
+    /// provider (so a copy of the cookie stops working too). Returns who ended, and the state
+    /// the provider's sign-out page needs.
+    pub async fn end(&self, cookies: &Cookies, providers: &Providers) -> Option<Ended> {
+        let stored = self.read(cookies)?;
+        self.clear(cookies);
+        providers.revoke(&stored.provider, &stored.state).await;
+        tracing::info!(provider = %stored.provider, user = %stored.user_id, "session ended");
+        Some(Ended {
             provider: stored.provider,
             state: stored.state,
         })

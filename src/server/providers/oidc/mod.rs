@@ -1,7 +1,8 @@
 //! Sign-in with an OpenID Connect provider (Auth0, Kinde, Clerk's OAuth applications, or any
 //! issuer): discovery, the authorization code flow with state, PKCE (S256) and nonce, the code
 //! exchange (client secret in the request body, as the providers' SDKs send it), ID-token
-//! verification, refresh, and the provider's sign-out URL. The protocol is `openidconnect`'s;
+//! verification, refresh, asking about a session (`session.rs`: refresh, or userinfo), its
+//! revocation (RFC 7009) and the provider's sign-out URL. The protocol is `openidconnect`'s;
 //! this module adds the key cache (refetch on an unknown `kid`) and each provider's quirks.
 
 use std::sync::Arc;
@@ -14,8 +15,7 @@ use openidconnect::core::{
 use openidconnect::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError,
-    Scope, TokenResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -29,10 +29,13 @@ use crate::server::provider::{
 };
 use crate::server::refresh::RefreshGate;
 
+mod discovery;
 mod flavors;
+mod session;
 mod sign_out;
 mod verify;
 
+use discovery::Metadata;
 pub use flavors::{IssuerForm, LogoutStyle, OidcConfig, OidcFlavor, Quirks};
 
 /// Assumed when a token response has no `expires_in`.
@@ -44,24 +47,31 @@ pub struct OidcSession {
     pub user_id: String,
     pub email: Option<String>,
     pub refresh_token: Option<String>,
+    pub access_token: String,
     /// When the provider's tokens expire (Unix seconds): the next refresh is due then.
     pub fresh_until: i64,
 }
 
 /// What the session cookie keeps: the refresh token, if the provider gave one, and when the
-/// tokens it issued expire (the next refresh is due then).
+/// tokens it issued expire (the next refresh is due then). Without a refresh token, the access
+/// token, to ask the provider's userinfo endpoint whether the session stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 // Tagged as the app's earlier versions wrote it, so a rollback still reads the session.
 #[serde(tag = "kind", rename = "oidc")]
 pub struct OidcState {
     pub refresh: Option<String>,
     pub fresh_until: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
 }
 
 impl OidcSession {
     pub fn signed_in(self) -> Result<SignedIn, ProviderError> {
         Ok(SignedIn {
             state: write_state(&OidcState {
+                // Only when there is nothing else to ask the provider with: it weighs on the
+                // cookie (a JWT access token is a kilobyte or more).
+                access: self.refresh_token.is_none().then_some(self.access_token),
                 refresh: self.refresh_token,
                 fresh_until: self.fresh_until,
             })?,
@@ -84,7 +94,7 @@ type DiscoveredClient = CoreClient<
 >;
 
 struct Discovered {
-    metadata: ProviderMetadataWithLogout,
+    metadata: Metadata,
     jwks: JwksCache,
     /// What its ID tokens may be signed with (`verify::signing_algs`).
     algs: Vec<CoreJwsSigningAlgorithm>,
@@ -149,7 +159,7 @@ impl OidcProvider {
         }
         let issuer = IssuerUrl::new(self.config.issuer.clone())
             .map_err(|e| ProviderError::Misconfigured(format!("issuer: {e}")))?;
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+        let metadata = Metadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| match e {
                 openidconnect::DiscoveryError::Request(e) => {
@@ -249,6 +259,7 @@ impl OidcProvider {
             user_id: self.user_id(claims.subject()),
             email: verified_email(&claims),
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),
+            access_token: response.access_token().secret().clone(),
             fresh_until: fresh_until(&response),
         })
     }
@@ -299,6 +310,7 @@ impl OidcProvider {
                     .map(|t| t.secret().clone())
                     .unwrap_or_else(|| refresh_token.to_string()),
             ),
+            access_token: response.access_token().secret().clone(),
             fresh_until: fresh_until(&response),
         })
     }
@@ -324,25 +336,6 @@ impl OidcProvider {
         )
         .await?;
         Ok(claims.subject().to_string())
-    }
-
-    /// Where to send the browser to end the session at the provider too, coming back to
-    /// `return_to`; `None` when the provider has no sign-out page (the app's own sign-out is
-    /// all there is).
-    pub async fn logout_url(&self, return_to: &str) -> Option<Url> {
-        let end_session = match self.discover().await {
-            Ok(found) => found
-                .metadata
-                .additional_metadata()
-                .end_session_endpoint
-                .as_ref()
-                .map(|e| e.url().clone()),
-            Err(e) => {
-                tracing::warn!(provider = %self.config.name, "no sign-out at the provider: {e}");
-                None
-            }
-        };
-        sign_out::logout_url(&self.config, end_session, return_to)
     }
 }
 
@@ -414,31 +407,38 @@ impl Provider for OidcProvider {
         OidcProvider::finish(self, code, secrets).await?.signed_in()
     }
 
-    /// The sealed cookie is the proof of sign-in until the provider's tokens expire; then the
-    /// refresh token asks the provider whether the session still stands (once for all
-    /// concurrent requests with it). Without one, the session lasts as the app's own.
-    async fn check(self: Arc<Self>, user_id: &str, state: &Value) -> Check {
+    /// The sealed cookie is the proof of sign-in until the provider's tokens expire or the
+    /// session is due to be asked about (`ask`); then the provider is asked (`session.rs`).
+    async fn check(self: Arc<Self>, user_id: &str, state: &Value, ask: bool) -> Check {
         let Some(state) = read_state::<OidcState>(self.name(), state) else {
             return Check::Over;
         };
-        let Some(refresh) = state.refresh else {
-            return Check::Valid;
-        };
-        if state.fresh_until > time::OffsetDateTime::now_utc().unix_timestamp() {
+        let expired = state.fresh_until <= time::OffsetDateTime::now_utc().unix_timestamp();
+        if !ask && !expired {
             return Check::Valid;
         }
-        let this = self.clone();
-        let (token, user) = (refresh.clone(), user_id.to_string());
-        let answer = self
-            .refreshes
-            .refresh(&refresh, async move {
-                this.refresh(&token, &user).await?.signed_in()
-            })
-            .await;
-        Check::from_refresh(self.name(), answer)
+        self.ask(user_id, state).await
     }
 
-    async fn sign_out(&self, _state: &Value, return_to: &str) -> Option<Url> {
-        self.logout_url(return_to).await
+    async fn revoke(&self, state: &Value) {
+        if let Some(state) = read_state::<OidcState>(self.name(), state) {
+            OidcProvider::revoke(self, state).await;
+        }
+    }
+
+    async fn logout_url(&self, _state: &Value, return_to: &str) -> Option<Url> {
+        let end_session = match self.discover().await {
+            Ok(found) => found
+                .metadata
+                .additional_metadata()
+                .end_session_endpoint
+                .as_ref()
+                .map(|e| e.url().clone()),
+            Err(e) => {
+                tracing::warn!(provider = %self.config.name, "no sign-out at the provider: {e}");
+                None
+            }
+        };
+        sign_out::logout_url(&self.config, end_session, return_to)
     }
 }
