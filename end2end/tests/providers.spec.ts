@@ -1,6 +1,6 @@
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { addTodo, hydrated, newEmail, ready } from "./helpers";
-import { workosUrl } from "./stack";
+import { addTodo, hydrated, latestLink, newEmail, ready, requestLink } from "./helpers";
+import { emulatorUrls, workosUrl } from "./stack";
 
 // The providers that sign in on their own hosted page, as the local stack names them.
 const providers = [
@@ -11,10 +11,23 @@ const providers = [
   { name: "sso", label: "Company SSO" },
 ] as const;
 
-/** From the sign-in page (already open) through the provider's page, back to the todos. */
-async function signInWith(page: Page, info: TestInfo, provider: string, email: string) {
-  await ready(page, info);
-  await page.getByTestId(`sign-in-${provider}`).click();
+/** What the app revoked at `provider` (through its API) for the user `email`. */
+async function revokedAt(page: Page, provider: string, email: string): Promise<string[]> {
+  const res = await page.request.get(`${emulatorUrls[provider]}/dev/revocations`);
+  expect(res.ok()).toBeTruthy();
+  const all = (await res.json()) as { what: string; email: string }[];
+  return all.filter((r) => r.email === email).map((r) => r.what);
+}
+
+/** Through the provider's page (the sign-in page's button, already open, or its sign-in
+ * URL when `direct`), back to the todos. */
+async function signInWith(page: Page, info: TestInfo, provider: string, email: string, direct = false) {
+  if (direct) {
+    await page.goto(`/auth/login/${provider}`);
+  } else {
+    await ready(page, info);
+    await page.getByTestId(`sign-in-${provider}`).click();
+  }
   // The emulator's hosted page: one field.
   await expect(page.getByRole("heading", { name: /^Sign in with/ })).toBeVisible();
   await page.getByLabel("Email address").fill(email);
@@ -57,6 +70,8 @@ for (const { name, label } of providers) {
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login\?signed_out=1$/);
     await expect(page.getByText("You have signed out.")).toBeVisible();
+    // Revoked at the provider too, from the server, so a copy of the cookie dies with it.
+    expect(await revokedAt(page, name, email)).toEqual([name === "workos" ? "session" : "refresh_token"]);
     // WorkOS: through the session's logout URL, exactly once; the others never go there.
     const logouts = await workosLogouts();
     expect(logouts.length).toBe(logoutsBefore + (name === "workos" ? 1 : 0));
@@ -158,4 +173,25 @@ test("a callback that no sign-in is waiting for, or one replayed, is refused", a
   } finally {
     await other.close();
   }
+});
+
+test("signing in anew over another session ends the old one at its provider", async ({ page }, info) => {
+  const [first, second, third] = [newEmail("over-1"), newEmail("over-2"), newEmail("over-3")];
+  // A magic link asked for in this browser first, to open once two other sessions came and went.
+  await page.goto("/login");
+  await requestLink(page, info, third);
+  const link = await latestLink(third);
+  await page.goto("/login");
+  await signInWith(page, info, "auth0", first);
+
+  // A hosted sign-in over it: the Auth0 session is revoked before Kinde's code is exchanged.
+  await signInWith(page, info, "kinde", second, true);
+  expect(await revokedAt(page, "auth0", first)).toEqual(["refresh_token"]);
+  expect(await revokedAt(page, "kinde", second)).toEqual([]);
+
+  // A magic link over that: the Kinde session is revoked once the link is redeemed.
+  await page.goto(link);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("user-email")).toHaveText(third);
+  expect(await revokedAt(page, "kinde", second)).toEqual(["refresh_token"]);
 });

@@ -14,6 +14,14 @@ export const siteUrl = `http://127.0.0.1:${ports.app}`;
 export const stackDir = "target/e2e-stack";
 export const stytchUrl = `http://127.0.0.1:${ports.stytch}`;
 export const workosUrl = `http://127.0.0.1:${ports.workos}`;
+/** Each hosted provider's emulator, by its name in AUTH_PROVIDERS. */
+export const emulatorUrls: Record<string, string> = {
+  auth0: `http://127.0.0.1:${ports.oidc}`,
+  kinde: `http://127.0.0.1:${ports.oidc + 1}`,
+  clerk: `http://127.0.0.1:${ports.oidc + 2}`,
+  sso: `http://127.0.0.1:${ports.oidc + 3}`,
+  workos: workosUrl,
+};
 export const controlUrl = `http://127.0.0.1:${ports.control}`;
 /** Secrets the hostile catalogue saw, one per line, for `server-log.check.ts`. */
 export const SEEN_SECRETS = `${__dirname}/../../target/e2e-secrets.txt`;
