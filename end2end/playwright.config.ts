@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { ports, stackDir, siteUrl } from "./tests/stack";
+import { ports, singleUrl, stackDir, siteUrl } from "./tests/stack";
 
 // Runs the release build against a throwaway local stack (PostgreSQL, the InsForge stand-in
 // and the provider emulators), both started here and stopped when the run ends, pass or fail.
@@ -44,7 +44,7 @@ export default defineConfig({
         `rm -rf ${stackDir} target/e2e-secrets.txt && exec target/debug/devstack up --dir ${stackDir}` +
         ` --pg-port ${ports.pg} --insforge-port ${ports.insforge} --stytch-port ${ports.stytch}` +
         ` --oidc-port ${ports.oidc} --workos-port ${ports.workos}` +
-        ` --control-port ${ports.control} --site-url ${siteUrl}`,
+        ` --control-port ${ports.control} --site-url ${siteUrl} --other-site-url ${singleUrl}`,
       cwd: "..",
       url: `http://127.0.0.1:${ports.control}/health`,
       timeout: 120_000,
@@ -68,6 +68,27 @@ export default defineConfig({
       stderr: "pipe",
       env: {
         LEPTOS_SITE_ADDR: `127.0.0.1:${ports.app}`,
+        LEPTOS_SITE_ROOT: "target/site",
+        LEPTOS_ENV: "PROD",
+        RUST_LOG: "info",
+      },
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    },
+    {
+      // The same app offering one provider that signs in on its own page (WorkOS), where
+      // /login goes straight to it: the stack's settings with two of them changed. The first
+      // server applies the migrations.
+      command:
+        `bash -c 'set -a && . ${stackDir}/app.env && set +a && ` +
+        `SITE_URL=${singleUrl} AUTH_PROVIDERS=workos exec target/release/insforge-auth'`,
+      cwd: "..",
+      url: `${singleUrl}/login?signed_out=1`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${ports.single}`,
         LEPTOS_SITE_ROOT: "target/site",
         LEPTOS_ENV: "PROD",
         RUST_LOG: "info",

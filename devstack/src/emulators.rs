@@ -25,8 +25,9 @@ pub enum Kind {
 pub struct Setup<'a> {
     /// The stack's folder, where credentials are kept.
     pub dir: &'a Path,
-    /// The app's address, without a trailing slash: callbacks and sign-out returns lead there.
-    pub site_url: &'a str,
+    /// The app's addresses, without a trailing slash: callbacks and sign-out returns lead
+    /// there (the first is `SITE_URL`; the tests run a second instance of the app).
+    pub site_urls: &'a [String],
     /// Lifetime of Stytch's session JWTs (Stytch: 5 minutes).
     pub stytch_jwt: Duration,
     /// Lifetime of WorkOS' access tokens (WorkOS: 5 minutes).
@@ -129,12 +130,10 @@ fn start_workos(listener: TcpListener, setup: &Setup<'_>) -> Result<Started, Str
             ("API_KEY", fresh.client.secret.clone()),
         ],
     )?;
-    let site_url = setup.site_url;
     let mut config = fresh;
     config.client.client_id = client_id.clone();
     config.client.secret = api_key.clone();
-    config.client.redirect_uris = vec![format!("{site_url}/callback")];
-    config.client.logout_uris = vec![site_url.to_string(), format!("{site_url}/")];
+    register(&mut config.client, setup.site_urls, "/callback");
     config.client.token_lifetime = setup.workos_token;
     let emulator = workos::Emulator::new(config, &listener).map_err(|e| e.to_string())?;
     let server = emulator.serve(listener).map_err(|e| e.to_string())?;
@@ -167,12 +166,10 @@ fn start_oidc(flavor: Flavor, listener: TcpListener, setup: &Setup<'_>) -> Resul
         Flavor::Clerk => ("Clerk emulator", "/auth/callback/clerk", "CLERK_OAUTH"),
         Flavor::Generic => ("OIDC emulator (sso)", "/auth/callback/sso", "OIDC_SSO"),
     };
-    let site_url = setup.site_url;
     let mut config = fresh;
     config.client.client_id = client_id.clone();
     config.client.secret = client_secret.clone();
-    config.client.redirect_uris = vec![format!("{site_url}{callback}")];
-    config.client.logout_uris = vec![site_url.to_string(), format!("{site_url}/")];
+    register(&mut config.client, setup.site_urls, callback);
     let emulator = oidc::Emulator::new(config, &listener).map_err(|e| e.to_string())?;
     let issuer = emulator.issuer();
     let server = emulator.serve(listener).map_err(|e| e.to_string())?;
@@ -188,4 +185,17 @@ fn start_oidc(flavor: Flavor, listener: TcpListener, setup: &Setup<'_>) -> Resul
         "{location}{prefix}_CLIENT_ID={client_id}\n{prefix}_CLIENT_SECRET={client_secret}\n"
     );
     Ok(Started { label, server, env })
+}
+
+/// Registers the app at each of its addresses: the callback, and sign-out returns to the site
+/// (with and without the trailing slash).
+fn register(client: &mut crate::hosted::Registration, site_urls: &[String], callback: &str) {
+    client.redirect_uris = site_urls
+        .iter()
+        .map(|site| format!("{site}{callback}"))
+        .collect();
+    client.logout_uris = site_urls
+        .iter()
+        .flat_map(|site| [site.clone(), format!("{site}/")])
+        .collect();
 }

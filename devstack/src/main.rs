@@ -55,6 +55,10 @@ struct UpArgs {
         default_value = "http://127.0.0.1:3000"
     )]
     site_url: String,
+    /// Further addresses of the app to register at the provider emulators (the end-to-end
+    /// tests run a second instance with a single provider), comma-separated.
+    #[arg(long, env = "DEVSTACK_OTHER_SITE_URLS", value_delimiter = ',')]
+    other_site_url: Vec<String>,
     /// First port of the OpenID Connect emulators: Auth0, Kinde, Clerk and a plain issuer
     /// (named `sso` in the app's settings) listen on this port and the three after it.
     #[arg(long, env = "DEVSTACK_OIDC_PORT", default_value_t = 7141)]
@@ -206,9 +210,13 @@ async fn up(args: UpArgs) -> Result<(), String> {
         (Kind::Oidc(Flavor::Generic), args.oidc_port + 3),
         (Kind::WorkOs, args.workos_port),
     ];
+    let site_urls: Vec<String> = std::iter::once(site_url)
+        .chain(args.other_site_url.iter().map(|u| u.trim_end_matches('/')))
+        .map(str::to_string)
+        .collect();
     let setup = Setup {
         dir: &dir,
-        site_url,
+        site_urls: &site_urls,
         stytch_jwt: Duration::from_secs(args.stytch_jwt_secs),
         workos_token: Duration::from_secs(args.workos_token_secs),
     };

@@ -2,6 +2,8 @@
 // can keep running beside the tests.
 export const ports = {
   app: 3100,
+  // A second instance of the app that offers WorkOS only (single.spec.ts).
+  single: 3101,
   pg: 54430,
   insforge: 7230,
   stytch: 7240,
@@ -11,6 +13,7 @@ export const ports = {
   control: 7299,
 };
 export const siteUrl = `http://127.0.0.1:${ports.app}`;
+export const singleUrl = `http://127.0.0.1:${ports.single}`;
 export const stackDir = "target/e2e-stack";
 export const stytchUrl = `http://127.0.0.1:${ports.stytch}`;
 export const workosUrl = `http://127.0.0.1:${ports.workos}`;

@@ -65,9 +65,7 @@ impl SessionCookies {
             state: stored.state,
         })
     }
-}
 
-impl SessionCookies {
     /// Ends the session this browser holds, if any: its cookie, and the session at the
     /// provider (so a copy of the cookie stops working too). Returns who ended, and the state
     /// the provider's sign-out page needs.
