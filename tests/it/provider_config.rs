@@ -184,3 +184,35 @@ fn a_malformed_setting_is_named() {
     configs(&with("AUTH0_DOMAIN", "http://127.0.0.1:7141")).expect("loopback http");
     configs(&with("WORKOS_API_URL", "http://127.0.0.1:7145")).expect("loopback http");
 }
+
+#[test]
+fn an_issuer_is_configured_once() {
+    // The same Auth0 tenant as a named provider and as a generic one: two ids per person.
+    let mut vars = with("AUTH_PROVIDERS", "auth0,sso");
+    vars.extend([
+        ("OIDC_SSO_ISSUER_URL", "https://DEV-abc123.us.auth0.com"),
+        ("OIDC_SSO_CLIENT_ID", "s-id"),
+        ("OIDC_SSO_CLIENT_SECRET", "s-secret"),
+    ]);
+    let err = configs(&vars).expect_err("one issuer twice");
+    assert!(
+        err.to_string()
+            .contains("auth0 and sso are the same issuer"),
+        "{err}"
+    );
+    // Two named flavours at one issuer: the same ids from two providers.
+    let mut vars = with("AUTH_PROVIDERS", "kinde,clerk");
+    vars.push(("CLERK_ISSUER_URL", "https://acme.kinde.com"));
+    assert_eq!(
+        named(configs(&vars).expect_err("one issuer twice")),
+        "AUTH_PROVIDERS"
+    );
+    // Another path at the same host is another issuer (Okta's authorization servers).
+    let mut vars = with("AUTH_PROVIDERS", "okta,okta-hr");
+    vars.extend([
+        ("OIDC_OKTA_HR_ISSUER_URL", "https://acme.okta.com/oauth2/hr"),
+        ("OIDC_OKTA_HR_CLIENT_ID", "h-id"),
+        ("OIDC_OKTA_HR_CLIENT_SECRET", "h-secret"),
+    ]);
+    assert_eq!(configs(&vars).expect("two issuers").len(), 2);
+}

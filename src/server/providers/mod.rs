@@ -93,7 +93,24 @@ pub fn configs(src: &impl Source) -> Result<Vec<ProviderConfig>, ConfigError> {
                 expected: PROVIDERS_EXPECTED,
             });
         }
-        configs.push(ProviderConfig::read(src, &name)?);
+        let config = ProviderConfig::read(src, &name)?;
+        if let ProviderConfig::Oidc(new) = &config
+            && let Some(ProviderConfig::Oidc(same)) = configs.iter().find(
+                |c| matches!(c, ProviderConfig::Oidc(old) if same_issuer(&old.issuer, &new.issuer)),
+            )
+        {
+            // Its users would have one id through one provider and another (or, for two
+            // named ones, the same) through the other: an issuer is one provider.
+            return Err(ConfigError::Invalid {
+                name: "AUTH_PROVIDERS",
+                problem: format!(
+                    "{} and {} are the same issuer ({})",
+                    same.name, new.name, new.issuer
+                ),
+                expected: "each OpenID Connect issuer listed once",
+            });
+        }
+        configs.push(config);
     }
     if configs.is_empty() {
         return Err(ConfigError::Invalid {
@@ -103,6 +120,17 @@ pub fn configs(src: &impl Source) -> Result<Vec<ProviderConfig>, ConfigError> {
         });
     }
     Ok(configs)
+}
+
+/// Whether two issuers are one: `iss` compared as URLs, without a trailing slash (the host's
+/// case does not matter to URLs).
+fn same_issuer(a: &str, b: &str) -> bool {
+    let normal = |raw: &str| {
+        url::Url::parse(raw)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_else(|_| raw.trim_end_matches('/').to_string())
+    };
+    normal(a) == normal(b)
 }
 
 /// The providers this deployment offers, in the order the sign-in page lists them.
