@@ -49,7 +49,7 @@ test("signing out ends on a signed-out page, and Back shows nothing private", as
   await nothingPrivate(page);
 });
 
-test("a session that ends elsewhere leaves the todo page for sign-in", async ({ page, context }, info) => {
+test("a page whose session cookie is gone leaves the todo page for sign-in", async ({ page, context }, info) => {
   await page.goto("/login");
   await signInAtWorkos(page, info, newEmail("single-ended"));
   // Signed out in another tab, or the cookie expired: the next call finds no session.

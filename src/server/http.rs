@@ -72,7 +72,13 @@ pub async fn call_json<T: DeserializeOwned>(
         .map(str::to_string);
     let body = response.bytes().await.map_err(unavailable)?;
     if status.is_success() {
-        return serde_json::from_slice(&body)
+        // An empty answer (a 204, or a 200 without a body) reads as JSON's null.
+        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            &body
+        };
+        return serde_json::from_slice(body)
             .map(Ok)
             .map_err(|e| CallError::Unexpected(format!("{path}: {e}")));
     }

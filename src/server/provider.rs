@@ -143,6 +143,9 @@ pub enum Check {
     Valid,
     /// The provider was asked just now and says the session stands; nothing new to keep.
     Confirmed,
+    /// Due to be asked, but the provider could not be reached, while the session's tokens
+    /// still verify on their own: trusted on them a little longer, then asked again.
+    Deferred,
     /// Still valid, with new tokens to keep.
     Renewed(SignedIn),
     /// Ended (revoked, expired, or not this user's): sign out.
@@ -152,6 +155,23 @@ pub enum Check {
 }
 
 impl Check {
+    /// The answer to a check that the session's tokens would have passed on their own (it was
+    /// only due to be asked): a provider that cannot be reached defers it, rather than every
+    /// signed-in user being told "unavailable" for as long as the provider is down.
+    pub fn or_deferred(self, provider: &str) -> Check {
+        match self {
+            Check::Unknown => {
+                tracing::warn!(
+                    provider,
+                    "cannot ask the provider about a session whose tokens still verify; \
+                     trusting them a little longer"
+                );
+                Check::Deferred
+            }
+            other => other,
+        }
+    }
+
     /// A refresh's answer as a check: a refused or unverifiable refresh ends the session.
     pub fn from_refresh(provider: &str, answer: Result<SignedIn, ProviderError>) -> Check {
         match answer {

@@ -117,7 +117,9 @@ pub async fn callback(
     // A session this browser holds ends at its provider before the new one begins: revoking
     // an OpenID Connect refresh token may end the whole grant (Auth0's "Refresh Token
     // Revocation Deletes Grant"), which would take the new tokens of the same user and app
-    // with it if they came first.
+    // with it if they came first. (Whether it also takes a code not yet exchanged is not
+    // confirmed against a real tenant.) Should the exchange then fail, the browser is signed
+    // out, which is what signing in anew asked for.
     services.sessions.end(&cookies, &services.providers).await;
     match provider.finish(&code, &pending.secrets).await {
         Ok(session) => {

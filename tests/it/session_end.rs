@@ -1,9 +1,10 @@
 //! Ending sessions, for every provider, over real HTTP against the emulators. Signing out
 //! revokes the session at the provider, so a cookie copied before it stops working as soon as
 //! the provider is asked again; the provider is asked once the cookie's word is older than
-//! `SESSION_RECHECK_SECONDS` (a second here), so a session ended at the provider stops within
-//! that bound too, whatever its tokens' lifetime. Without a refresh token, the userinfo
-//! endpoint vouches for the session while it stands.
+//! `SESSION_RECHECK_SECONDS` (two seconds here), so a session ended at the provider stops
+//! within that bound too, whatever its tokens' lifetime. Without a refresh token, the userinfo
+//! endpoint vouches for the session while it stands. A provider that cannot be asked defers
+//! the question while the session's tokens still verify.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,13 +22,13 @@ use url::Url;
 use crate::hosted::{copy, http};
 use crate::{oidc, stytch, workos};
 
-const BOUND: Duration = Duration::from_secs(1);
+const BOUND: Duration = Duration::from_secs(2);
 
 fn sessions() -> SessionCookies {
     crate::hosted::sessions().with_recheck(BOUND)
 }
 
-/// Until the provider is due to be asked again (the bound is in whole seconds).
+/// Until the provider is due to be asked again.
 async fn past_the_bound() {
     tokio::time::sleep(BOUND + Duration::from_millis(100)).await;
 }
@@ -276,4 +277,48 @@ async fn without_a_refresh_token_a_session_ends_with_its_access_token() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let after = sessions.resolve(&cookies, &providers).await;
     assert!(matches!(after, Auth::SignedOut), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_provider_that_cannot_be_asked_is_trusted_while_the_tokens_verify() {
+    let sessions = sessions();
+    let case = Case::workos("nia@example.com").await;
+    let At::WorkOs(f) = &case.at else {
+        panic!("a WorkOS case");
+    };
+    let outage = |api: bool| crate::hosted::dev(f.emulator.url(), "outage", json!({ "api": api }));
+    let cookies = case.browser(&sessions);
+    assert!(signed_in(&case.resolve(&sessions, &cookies).await));
+    assert_eq!(outage(true).await, 204);
+    past_the_bound().await;
+    let before = cookies.get("ia_session").map(|c| c.value().to_string());
+    assert!(signed_in(&case.resolve(&sessions, &cookies).await));
+    let deferred = cookies.get("ia_session").map(|c| c.value().to_string());
+    assert_ne!(before, deferred, "the deferral is written back");
+
+    // Back, and the session ended there meanwhile: the next question signs the browser out.
+    assert_eq!(outage(false).await, 204);
+    case.end_at_provider().await;
+    past_the_bound().await;
+    let after = case.resolve(&sessions, &cookies).await;
+    assert!(matches!(after, Auth::SignedOut), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_provider_that_cannot_be_asked_once_the_tokens_expired_is_unavailable() {
+    let f = workos::emulator(Duration::from_secs(1)).await;
+    let client = workos::client(&f);
+    let signed_in = workos::sign_in(&client, "oz@example.com").await;
+    let providers = Providers::with(vec![Arc::new(client)]);
+    let sessions = sessions();
+    let cookies = Cookies::default();
+    sessions.write_signed_in(&cookies, "workos", &signed_in);
+    assert_eq!(
+        crate::hosted::dev(f.emulator.url(), "outage", json!({ "api": true })).await,
+        204
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let auth = sessions.resolve(&cookies, &providers).await;
+    assert!(matches!(auth, Auth::Unavailable), "{auth:?}");
+    assert!(cookies.get("ia_session").is_some(), "nothing signed out");
 }

@@ -63,8 +63,16 @@ struct AuthenticateRequest {
 }
 
 /// Every server call carries the API key as a Bearer token (the emulator has no public
-/// clients, which would send neither it nor a client secret).
+/// clients, which would send neither it nor a client secret); during an outage
+/// (`/dev/outage {"api": true}`) every call is answered 503.
 fn check_api_key(emu: &Emulator, headers: &HeaderMap) -> Result<(), ApiError> {
+    if emu.core.data().api_down {
+        return Err(ApiError::coded(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service Unavailable",
+        ));
+    }
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

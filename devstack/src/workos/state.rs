@@ -107,6 +107,8 @@ pub(crate) struct Data {
     pub logouts: Vec<String>,
     /// The JWKS answers 503 (an outage of WorkOS' key endpoint).
     pub jwks_down: bool,
+    /// `authenticate` and `sessions/revoke` answer 503 (an outage of WorkOS' API).
+    pub api_down: bool,
     /// The sessions the app revoked through the API, oldest first (`Hosted::revocations`).
     pub revocations: Vec<serde_json::Value>,
 }

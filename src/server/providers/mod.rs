@@ -133,6 +133,9 @@ fn same_issuer(a: &str, b: &str) -> bool {
     normal(a) == normal(b)
 }
 
+/// How long ending a session waits on its provider.
+const ENDING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The providers this deployment offers, in the order the sign-in page lists them.
 pub struct Providers {
     list: Vec<Arc<dyn Provider>>,
@@ -224,17 +227,33 @@ impl Providers {
         }
     }
 
-    /// Ends a session at the provider that started it, where it has a way to.
+    /// Ends a session at the provider that started it, where it has a way to. Waits at most
+    /// `ENDING_WAIT`: signing out (or in anew) never hangs on a provider that is down.
     pub async fn revoke(&self, provider: &str, state: &Value) {
-        if let Some(p) = self.get(provider) {
-            p.revoke(state).await;
+        if let Some(p) = self.get(provider)
+            && tokio::time::timeout(ENDING_WAIT, p.revoke(state))
+                .await
+                .is_err()
+        {
+            tracing::warn!(
+                provider,
+                "the provider did not answer in time to revoke a session"
+            );
         }
     }
 
     /// The provider's sign-out page to send the browser through, if it has one (it comes back
-    /// to `return_to`).
+    /// to `return_to`); none when the provider does not say in `ENDING_WAIT`.
     pub async fn logout_url(&self, provider: &str, state: &Value, return_to: &str) -> Option<Url> {
-        self.get(provider)?.logout_url(state, return_to).await
+        let p = self.get(provider)?;
+        let url = tokio::time::timeout(ENDING_WAIT, p.logout_url(state, return_to)).await;
+        url.unwrap_or_else(|_| {
+            tracing::warn!(
+                provider,
+                "the provider did not answer in time with its sign-out page"
+            );
+            None
+        })
     }
 }
 

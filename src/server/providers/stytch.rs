@@ -357,6 +357,41 @@ impl StytchClient {
     }
 }
 
+impl StytchClient {
+    /// Stytch's word on a session: a fresh session JWT, or why not.
+    async fn ask(&self, token: &str, user_id: &str) -> Check {
+        match self.authenticate_session(token).await {
+            Ok(fresh) if fresh.user_id == user_id => {
+                if let Err(JwtProblem::Invalid(why)) =
+                    self.verify_session_jwt(&fresh.session_jwt).await
+                {
+                    // Not a user's problem but the app's: every request will call Stytch.
+                    tracing::error!(
+                        "a session JWT fresh from Stytch does not verify ({why}); \
+                         check STYTCH_PROJECT_ID and STYTCH_API_URL (a custom domain's issuer)"
+                    );
+                }
+                match fresh.signed_in() {
+                    Ok(fresh) => Check::Renewed(fresh),
+                    Err(e) => Check::from_refresh(NAME, Err(e)),
+                }
+            }
+            Ok(_) => {
+                tracing::warn!("Stytch returned another user for a session; signing out");
+                Check::Over
+            }
+            Err(StytchError::SessionNotFound) => {
+                tracing::info!("Stytch session ended (revoked or expired); signing out");
+                Check::Over
+            }
+            Err(e) => {
+                tracing::warn!("cannot refresh a Stytch session: {e}");
+                Check::Unknown
+            }
+        }
+    }
+}
+
 impl From<StytchError> for ProviderError {
     fn from(e: StytchError) -> Self {
         match e {
@@ -419,49 +454,28 @@ impl Provider for StytchClient {
         let Some(StytchState { token, jwt }) = read_state(NAME, state) else {
             return Check::Over;
         };
-        match self.verify_session_jwt(&jwt).await {
+        let locally_valid = match self.verify_session_jwt(&jwt).await {
             Ok(verified) if verified.user_id != user_id => {
                 tracing::warn!("session JWT names another user than its cookie; signing out");
                 return Check::Over;
             }
             Ok(_) if !ask => return Check::Valid,
-            Ok(_) => {}
+            Ok(_) => true,
             Err(JwtProblem::Keys(e)) => {
                 tracing::warn!("cannot verify a session locally ({e}); asking Stytch");
+                false
             }
-            Err(JwtProblem::Expired) => {}
+            Err(JwtProblem::Expired) => false,
             Err(JwtProblem::Invalid(why)) => {
                 tracing::info!("session JWT rejected ({why}); asking Stytch about the session");
+                false
             }
-        }
-        match self.authenticate_session(&token).await {
-            Ok(fresh) if fresh.user_id == user_id => {
-                if let Err(JwtProblem::Invalid(why)) =
-                    self.verify_session_jwt(&fresh.session_jwt).await
-                {
-                    // Not a user's problem but the app's: every request will call Stytch.
-                    tracing::error!(
-                        "a session JWT fresh from Stytch does not verify ({why}); \
-                         check STYTCH_PROJECT_ID and STYTCH_API_URL (a custom domain's issuer)"
-                    );
-                }
-                match fresh.signed_in() {
-                    Ok(fresh) => Check::Renewed(fresh),
-                    Err(e) => Check::from_refresh(NAME, Err(e)),
-                }
-            }
-            Ok(_) => {
-                tracing::warn!("Stytch returned another user for a session; signing out");
-                Check::Over
-            }
-            Err(StytchError::SessionNotFound) => {
-                tracing::info!("Stytch session ended (revoked or expired); signing out");
-                Check::Over
-            }
-            Err(e) => {
-                tracing::warn!("cannot refresh a Stytch session: {e}");
-                Check::Unknown
-            }
+        };
+        let answer = self.ask(&token, user_id).await;
+        if locally_valid {
+            answer.or_deferred(NAME)
+        } else {
+            answer
         }
     }
 

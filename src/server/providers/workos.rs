@@ -409,11 +409,12 @@ impl Provider for WorkOsClient {
         let Some(state) = read_state::<WorkOsState>(NAME, state) else {
             return Check::Over;
         };
-        match self.verify(&state.access_token).await {
+        let locally_valid = match self.verify(&state.access_token).await {
             Ok(claims) if claims.sub == user_id && claims.sid == state.session_id => {
                 if !ask {
                     return Check::Valid;
                 }
+                true
             }
             Ok(_) => {
                 tracing::warn!(
@@ -421,15 +422,18 @@ impl Provider for WorkOsClient {
                 );
                 return Check::Over;
             }
-            Err(JwtProblem::Expired) => {}
+            Err(JwtProblem::Expired) => false,
             // Nothing is known about the token: refreshing would spend the refresh token on a
             // session that may well be valid, and could not verify the new one either.
             Err(JwtProblem::Keys(e)) => {
                 tracing::warn!("cannot verify a WorkOS access token: {e}");
                 return Check::Unknown;
             }
-            Err(e) => tracing::info!("WorkOS access token not accepted ({e}); refreshing"),
-        }
+            Err(e) => {
+                tracing::info!("WorkOS access token not accepted ({e}); refreshing");
+                false
+            }
+        };
         let this = self.clone();
         let (token, user) = (state.refresh_token.clone(), user_id.to_string());
         let answer = self
@@ -438,7 +442,12 @@ impl Provider for WorkOsClient {
                 this.refresh(&token, &user).await
             })
             .await;
-        Check::from_refresh(NAME, answer)
+        let answer = Check::from_refresh(NAME, answer);
+        if locally_valid {
+            answer.or_deferred(NAME)
+        } else {
+            answer
+        }
     }
 
     async fn revoke(&self, state: &Value) {

@@ -79,7 +79,7 @@ struct Stored {
     email: Option<String>,
     /// When the app's session ends (Unix seconds).
     exp: i64,
-    /// When the provider itself last vouched for the session (Unix seconds): at sign-in,
+    /// When the provider itself last vouched for the session (Unix milliseconds): at sign-in,
     /// then at each refresh or call about it. An older cookie without it is asked at once.
     #[serde(default)]
     checked: i64,
@@ -107,6 +107,14 @@ pub struct SessionCookies {
     /// again (`SESSION_RECHECK_SECONDS`).
     recheck: std::time::Duration,
 }
+
+/// Unix milliseconds.
+fn now_ms() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// How soon a session whose provider could not be asked is asked again (`Check::Deferred`).
+const RETRY_ASKING: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `SESSION_RECHECK_SECONDS`' default: a session ended at its provider, or a cookie copied
 /// before signing out, works at most this long.
@@ -201,7 +209,7 @@ impl SessionCookies {
                 user_id: session.user_id.clone(),
                 email: session.email.clone(),
                 exp,
-                checked: now,
+                checked: now_ms(),
                 state: session.state.clone(),
             },
         );

@@ -7,7 +7,9 @@
 use time::OffsetDateTime;
 use tower_cookies::Cookies;
 
-use super::{Auth, Ended, SESSION_COOKIE, SessionCookies, SessionUser, Stored};
+use super::{
+    Auth, Ended, RETRY_ASKING, SESSION_COOKIE, SessionCookies, SessionUser, Stored, now_ms,
+};
 use crate::server::provider::Check;
 use crate::server::providers::Providers;
 
@@ -26,8 +28,9 @@ impl SessionCookies {
             self.clear(cookies);
             return Auth::SignedOut;
         }
-        let recheck = i64::try_from(self.recheck.as_secs()).unwrap_or(i64::MAX);
-        let ask = now.saturating_sub(stored.checked) >= recheck;
+        let recheck = i64::try_from(self.recheck.as_millis()).unwrap_or(i64::MAX);
+        let now_ms = now_ms();
+        let ask = now_ms.saturating_sub(stored.checked) >= recheck;
         let stored = match providers
             .check(&stored.provider, &stored.user_id, &stored.state, ask)
             .await
@@ -35,17 +38,28 @@ impl SessionCookies {
             Check::Valid => stored,
             Check::Confirmed => {
                 let confirmed = Stored {
-                    checked: now,
+                    checked: now_ms,
                     ..stored
                 };
                 self.write(cookies, &confirmed);
                 confirmed
             }
+            Check::Deferred => {
+                // Asked again once RETRY_ASKING has passed, not at every request meanwhile.
+                let retry =
+                    i64::try_from(RETRY_ASKING.min(self.recheck).as_millis()).unwrap_or(i64::MAX);
+                let deferred = Stored {
+                    checked: now_ms.saturating_sub(recheck).saturating_add(retry),
+                    ..stored
+                };
+                self.write(cookies, &deferred);
+                deferred
+            }
             Check::Renewed(fresh) => {
                 let renewed = Stored {
                     email: fresh.email.or(stored.email),
                     exp: fresh.expires_at.unwrap_or(stored.exp),
-                    checked: now,
+                    checked: now_ms,
                     state: fresh.state,
                     ..stored
                 };

@@ -417,7 +417,12 @@ impl Provider for OidcProvider {
         if !ask && !expired {
             return Check::Valid;
         }
-        self.ask(user_id, state).await
+        let answer = self.clone().ask(user_id, state).await;
+        if expired {
+            answer
+        } else {
+            answer.or_deferred(self.name())
+        }
     }
 
     async fn revoke(&self, state: &Value) {

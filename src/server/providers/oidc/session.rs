@@ -76,13 +76,27 @@ impl OidcProvider {
                 );
                 Check::Over
             }
+            Err(UserInfoError::Response(status, _, why))
+                if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS =>
+            {
+                tracing::warn!(
+                    provider = name,
+                    "the userinfo endpoint is unavailable: {why}"
+                );
+                Check::Unknown
+            }
             Err(UserInfoError::Request(e)) => {
                 tracing::warn!(provider = name, "cannot reach the userinfo endpoint: {e}");
                 Check::Unknown
             }
+            // An answer that asking again will not change (as for refreshes): better a new
+            // sign-in than a session stuck on "unavailable" until it expires.
             Err(e) => {
-                tracing::warn!(provider = name, "unexpected userinfo answer: {e}");
-                Check::Unknown
+                tracing::warn!(
+                    provider = name,
+                    "unexpected userinfo answer ({e}); signing out"
+                );
+                Check::Over
             }
         }
     }
