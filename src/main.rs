@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use insforge_auth::app::{App, shell};
 use insforge_auth::server::config::{self, Env};
 use insforge_auth::server::migrate::{self, Migrator};
+use insforge_auth::server::serve;
 use insforge_auth::server::state::{Services, WebConfig};
 use insforge_auth::server::web::{self, Pages};
 use leptos::prelude::IntoAny;
@@ -90,10 +91,9 @@ async fn run_serve() -> Result<(), String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    serve::serve(listener, app, &web.inbound, shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM (what container platforms send) let requests in flight finish.

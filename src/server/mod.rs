@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod provider;
 pub mod providers;
 pub mod refresh;
+pub mod serve;
 pub mod session;
 pub mod sign_in;
 pub mod state;

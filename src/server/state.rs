@@ -10,6 +10,7 @@ use url::Url;
 use super::config::{ConfigError, InsForgeConfig, Secret, Source, parse_url, required};
 use super::insforge::{ClientOptions, InsForgeClient};
 use super::providers::{self, ProviderConfig, Providers};
+use super::serve::Inbound;
 use super::session::{DEFAULT_RECHECK, SessionCookies};
 use super::token::TokenMinter;
 use crate::paths::{MAGIC_LINK, segment};
@@ -30,6 +31,8 @@ pub struct WebConfig {
     pub link_minutes: u32,
     /// How long a session is trusted on its cookie's word before its provider is asked again.
     pub recheck_seconds: u32,
+    /// What clients may ask of the server (timeouts, requests at once).
+    pub inbound: Inbound,
     pub insforge: InsForgeConfig,
     /// `AUTH_PROVIDERS`, in the order the sign-in page lists them.
     pub providers: Vec<ProviderConfig>,
@@ -64,6 +67,28 @@ fn number(
     }
 }
 
+/// `HEADER_READ_TIMEOUT_SECONDS`, `REQUEST_TIMEOUT_SECONDS`, `MAX_CONCURRENT_REQUESTS`,
+/// `SHUTDOWN_GRACE_SECONDS`.
+fn inbound(src: &impl Source) -> Result<Inbound, ConfigError> {
+    let d = Inbound::default();
+    let secs = |name, default: Duration, range| {
+        let default = u32::try_from(default.as_secs()).unwrap_or(u32::MAX);
+        number(src, name, default, range, SECONDS_EXPECTED).map(|s| Duration::from_secs(s.into()))
+    };
+    Ok(Inbound {
+        header_read: secs("HEADER_READ_TIMEOUT_SECONDS", d.header_read, 1..=300)?,
+        request: secs("REQUEST_TIMEOUT_SECONDS", d.request, 1..=600)?,
+        max_in_flight: number(
+            src,
+            "MAX_CONCURRENT_REQUESTS",
+            u32::try_from(d.max_in_flight).unwrap_or(u32::MAX),
+            1..=1_000_000,
+            "a whole number of requests",
+        )? as usize,
+        grace: secs("SHUTDOWN_GRACE_SECONDS", d.grace, 0..=3_600)?,
+    })
+}
+
 impl WebConfig {
     pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
         let site_url = parse_url(
@@ -91,6 +116,7 @@ impl WebConfig {
                 1..=3_600,
                 SECONDS_EXPECTED,
             )?,
+            inbound: inbound(src)?,
             insforge: InsForgeConfig::from_source(src)?,
             providers: providers::configs(src)?,
         })

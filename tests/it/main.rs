@@ -14,6 +14,7 @@ mod oidc;
 mod provider_config;
 mod revocation;
 mod rls;
+mod serve;
 mod session_end;
 mod stytch;
 mod tokens;
