@@ -71,6 +71,9 @@ export default defineConfig({
         LEPTOS_SITE_ROOT: "target/site",
         LEPTOS_ENV: "PROD",
         RUST_LOG: "info",
+        // Every test comes from 127.0.0.1: limits per client address would stop the suite.
+        RATE_LIMIT_IP_PER_MINUTE: "1000000",
+        MAGIC_LINKS_PER_IP_PER_HOUR: "1000000",
       },
       gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
     },
@@ -92,6 +95,9 @@ export default defineConfig({
         LEPTOS_SITE_ROOT: "target/site",
         LEPTOS_ENV: "PROD",
         RUST_LOG: "info",
+        // Every test comes from 127.0.0.1: limits per client address would stop the suite.
+        RATE_LIMIT_IP_PER_MINUTE: "1000000",
+        MAGIC_LINKS_PER_IP_PER_HOUR: "1000000",
       },
       gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
     },

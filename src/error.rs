@@ -46,6 +46,10 @@ pub enum AppError {
     TodoNotFound,
     #[error("Too many attempts. Wait a minute, then try again.")]
     TooManyRequests,
+    #[error(
+        "Too many sign-in links were asked for. Use the newest one in your inbox, or try again later."
+    )]
+    TooManyLinks,
     #[error("The app couldn't read that request. Reload the page and try again.")]
     BadRequest,
     #[error("That is more than the app accepts in one request.")]
@@ -117,6 +121,7 @@ impl AppError {
             AppError::BackendUnavailable => "backend_unavailable",
             AppError::TodoNotFound => "todo_not_found",
             AppError::TooManyRequests => "too_many_requests",
+            AppError::TooManyLinks => "too_many_links",
             AppError::BadRequest => "bad_request",
             AppError::TooLarge => "too_large",
             AppError::CrossSite => "cross_site",
@@ -143,6 +148,7 @@ impl AppError {
             "backend_unavailable" => AppError::BackendUnavailable,
             "todo_not_found" => AppError::TodoNotFound,
             "too_many_requests" => AppError::TooManyRequests,
+            "too_many_links" => AppError::TooManyLinks,
             "bad_request" => AppError::BadRequest,
             "too_large" => AppError::TooLarge,
             "cross_site" => AppError::CrossSite,
@@ -168,7 +174,7 @@ impl AppError {
             | AppError::TitleInvalid
             | AppError::SignInCancelled
             | AppError::SignInFailed => 422,
-            AppError::TooManyRequests => 429,
+            AppError::TooManyRequests | AppError::TooManyLinks => 429,
             AppError::ProviderUnavailable | AppError::BackendUnavailable => 503,
             AppError::ProviderMisconfigured | AppError::Internal => 500,
         }
@@ -211,6 +217,7 @@ mod tests {
             AppError::BackendUnavailable,
             AppError::TodoNotFound,
             AppError::TooManyRequests,
+            AppError::TooManyLinks,
             AppError::BadRequest,
             AppError::TooLarge,
             AppError::CrossSite,

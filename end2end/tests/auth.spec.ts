@@ -186,3 +186,19 @@ test("a link checker's HEAD request does not spend the magic link", async ({ pag
   await page.goto(link);
   await expect(page.getByTestId("user-email")).toHaveText(email);
 });
+
+test("a second link for one address within a minute is refused with why, and the first still works", async ({ page }, info) => {
+  const email = newEmail("twice");
+  await page.goto("/login");
+  await requestLink(page, info, email);
+  const link = await latestLink(email);
+  await page.goto("/login");
+  await ready(page, info);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Too many sign-in links" })).toHaveText(
+    "Too many sign-in links were asked for. Use the newest one in your inbox, or try again later.",
+  );
+  await page.goto(link);
+  await expect(page.getByTestId("user-email")).toHaveText(email);
+});

@@ -9,7 +9,9 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     paths::{Flash, HOME, SENT, SIGNED_OUT, local_path, sign_in_error_url},
-    server::context::{Landing, auth, cookies, respond, services, set_status},
+    server::context::{
+        Landing, auth, client_ip, cookies, respond, retry_after, services, set_status,
+    },
     server::provider::Step,
     server::session::Auth,
 };
@@ -35,6 +37,11 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
     let work = async {
         let email = super::model::check_email(&email)?;
         let services = services()?;
+        if let Err(wait) = services.limits.link(&email, client_ip().await) {
+            tracing::warn!("too many sign-in links asked for one address or from one client");
+            retry_after(wait.seconds());
+            return Err(AppError::TooManyLinks);
+        }
         let provider = services
             .providers
             .by_email()

@@ -234,6 +234,27 @@ pub(crate) fn parse_url(
     Ok(url)
 }
 
+/// A whole number in `range` from variable `name`, or `default` when it is unset.
+pub fn number(
+    src: &impl Source,
+    name: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+    expected: &'static str,
+) -> Result<u32, ConfigError> {
+    match src.get(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(m) if range.contains(&m) => Ok(m),
+            _ => Err(ConfigError::Invalid {
+                name,
+                problem: format!("got {raw:?}, expected {} to {}", range.start(), range.end()),
+                expected,
+            }),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,23 @@ pub async fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
     Ok((services, token))
 }
 
+/// The client's address, as the request's middleware found it (`Limits::client_ip`).
+pub async fn client_ip() -> Option<std::net::IpAddr> {
+    leptos_axum::extract::<Extension<super::limits::ClientIp>>()
+        .await
+        .ok()
+        .and_then(|Extension(super::limits::ClientIp(ip))| ip)
+}
+
+/// Tells the client when to try again (`Retry-After`, with a 429).
+pub fn retry_after(seconds: u64) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+    {
+        response.insert_header(axum::http::header::RETRY_AFTER, value);
+    }
+}
+
 /// Answers this request with `error`'s status: a page rendered on the server (the magic
 /// link's landing) says with its status what its text says.
 pub fn set_status(error: &AppError) {

@@ -1,19 +1,25 @@
-//! What runs before every page and server function: the cross-site check, and the session,
-//! resolved once per request (with the sign-in redirects it implies) for the handlers to read.
+//! What runs before every page and server function: the cross-site check, the abuse limits on
+//! server functions (per client address before the session is looked at, per user after), and
+//! the session, resolved once per request (with the sign-in redirects it implies) for the
+//! handlers to read.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_cookies::Cookies;
 
+use super::limits::{ClientIp, Wait};
 use super::session::Auth;
 use super::state::AppState;
-use super::status::{refusal, wants_page};
+use super::status::{refusal, too_many, wants_page};
 use crate::error::AppError;
-use crate::paths::{HOME, MAGIC_LINK, SIGN_IN, SIGNED_OUT, provider_sign_in_url, sign_in_url};
+use crate::paths::{
+    HOME, MAGIC_LINK, SERVER_FNS, SIGN_IN, SIGNED_OUT, provider_sign_in_url, sign_in_url,
+};
 
 /// Server functions change state, so only this site's own pages may call them. SameSite=Lax
 /// already keeps the session cookie off other sites' posts; this also stops them from
@@ -67,10 +73,30 @@ pub async fn resolve_session(
         return axum::http::StatusCode::OK.into_response();
     }
     let services: &Arc<_> = &state.services;
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
+    let ip = services.limits.client_ip(request.headers(), peer);
+    let call = path.starts_with(SERVER_FNS);
+    if call
+        && let Some(ip) = ip
+        && let Err(wait) = services.limits.call_from(ip)
+    {
+        tracing::warn!(%ip, path, "too many calls from one client address; refused");
+        return over_limit(wait, &request);
+    }
     let auth = services
         .sessions
         .resolve(&cookies, &services.providers)
         .await;
+    if call
+        && let Auth::SignedIn(user) = &auth
+        && let Err(wait) = services.limits.call_by(&user.user_id)
+    {
+        tracing::warn!(user = %user.user_id, path, "too many calls from one user; refused");
+        return over_limit(wait, &request);
+    }
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         let wants_page = wants_page(&request);
         match (&auth, path) {
@@ -118,5 +144,14 @@ pub async fn resolve_session(
         }
     }
     request.extensions_mut().insert(auth);
+    request.extensions_mut().insert(ClientIp(ip));
     next.run(request).await
+}
+
+fn over_limit(wait: Wait, request: &Request) -> Response {
+    too_many(
+        &AppError::TooManyRequests,
+        wait.seconds(),
+        wants_page(request),
+    )
 }

@@ -8,6 +8,7 @@ pub mod headers;
 pub mod http;
 pub mod insforge;
 pub mod jwks;
+pub mod limits;
 pub mod middleware;
 pub mod migrate;
 pub mod provider;

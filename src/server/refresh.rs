@@ -24,14 +24,34 @@ type Recent = HashMap<String, (Instant, watch::Receiver<Option<Answer>>)>;
 /// concurrent requests should reach the same one. And a refresh whose answer never arrives (a
 /// timeout after the provider spent the token) cannot be told from one that never reached it:
 /// the next request tries again, and if the token was spent, that session ends.
-#[derive(Default)]
+#[derive(Clone)]
 pub struct RefreshGate {
     recent: Arc<Mutex<Recent>>,
+    remember: Duration,
 }
 
-const REMEMBER: Duration = Duration::from_secs(60);
+impl Default for RefreshGate {
+    fn default() -> Self {
+        RefreshGate::remembering(Duration::from_secs(60))
+    }
+}
 
 impl RefreshGate {
+    /// A gate that keeps each answer for `remember` (a single-use token's refresh: a minute,
+    /// for requests that set out before it; a check that spends nothing: a moment, for the
+    /// requests a page sends at once).
+    pub fn remembering(remember: Duration) -> Self {
+        RefreshGate {
+            recent: Arc::default(),
+            remember,
+        }
+    }
+
+    /// Forgets the answer kept for `token` (its session just ended here).
+    pub async fn forget(&self, token: &str) {
+        self.recent.lock().await.remove(token);
+    }
+
     /// `refresh`'s answer, or the answer of the refresh already made with `token`; `refresh`
     /// runs only when there is none.
     pub async fn refresh(
@@ -41,7 +61,9 @@ impl RefreshGate {
     ) -> Answer {
         let mut answer = {
             let mut recent = self.recent.lock().await;
-            recent.retain(|_, (at, _)| at.elapsed() < REMEMBER);
+            let remember = self.remember;
+            // A call still under way is always shared; a finished one, for `remember`.
+            recent.retain(|_, (at, answer)| at.elapsed() < remember || answer.borrow().is_none());
             match recent.get(token) {
                 Some((_, answer)) => answer.clone(),
                 None => {

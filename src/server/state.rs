@@ -7,8 +7,9 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use url::Url;
 
-use super::config::{ConfigError, InsForgeConfig, Secret, Source, parse_url, required};
+use super::config::{ConfigError, InsForgeConfig, Secret, Source, number, parse_url, required};
 use super::insforge::{ClientOptions, InsForgeClient};
+use super::limits::{LimitConfig, Limits};
 use super::providers::{self, ProviderConfig, Providers};
 use super::serve::Inbound;
 use super::session::{DEFAULT_RECHECK, SessionCookies};
@@ -33,6 +34,8 @@ pub struct WebConfig {
     pub recheck_seconds: u32,
     /// What clients may ask of the server (timeouts, requests at once).
     pub inbound: Inbound,
+    /// Abuse limits (calls per client and user, sign-in links per address and client).
+    pub limits: LimitConfig,
     pub insforge: InsForgeConfig,
     /// `AUTH_PROVIDERS`, in the order the sign-in page lists them.
     pub providers: Vec<ProviderConfig>,
@@ -45,26 +48,6 @@ fn minutes(
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, ConfigError> {
     number(src, name, default, range, MINUTES_EXPECTED)
-}
-
-fn number(
-    src: &impl Source,
-    name: &'static str,
-    default: u32,
-    range: std::ops::RangeInclusive<u32>,
-    expected: &'static str,
-) -> Result<u32, ConfigError> {
-    match src.get(name).filter(|v| !v.trim().is_empty()) {
-        None => Ok(default),
-        Some(raw) => match raw.trim().parse::<u32>() {
-            Ok(m) if range.contains(&m) => Ok(m),
-            _ => Err(ConfigError::Invalid {
-                name,
-                problem: format!("got {raw:?}, expected {} to {}", range.start(), range.end()),
-                expected,
-            }),
-        },
-    }
 }
 
 /// `HEADER_READ_TIMEOUT_SECONDS`, `REQUEST_TIMEOUT_SECONDS`, `MAX_CONCURRENT_REQUESTS`,
@@ -117,6 +100,7 @@ impl WebConfig {
                 SECONDS_EXPECTED,
             )?,
             inbound: inbound(src)?,
+            limits: LimitConfig::from_source(src)?,
             insforge: InsForgeConfig::from_source(src)?,
             providers: providers::configs(src)?,
         })
@@ -137,6 +121,7 @@ pub struct Services {
     pub site_origin: String,
     pub session_minutes: u32,
     pub link_minutes: u32,
+    pub limits: Limits,
 }
 
 impl Services {
@@ -163,6 +148,7 @@ impl Services {
             site_origin: config.site_url.origin().ascii_serialization(),
             session_minutes: config.session_minutes,
             link_minutes: config.link_minutes,
+            limits: Limits::new(&config.limits),
         })
     }
 }

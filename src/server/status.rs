@@ -5,7 +5,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -31,6 +31,15 @@ pub fn refusal(error: &AppError, wants_page: bool) -> Response {
         return (status, Html(page)).into_response();
     }
     (status, axum::Json(error)).into_response()
+}
+
+/// 429 for a client over one of its limits, saying when to come back (`Retry-After`).
+pub fn too_many(error: &AppError, retry_after_secs: u64, wants_page: bool) -> Response {
+    let mut response = refusal(error, wants_page);
+    if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The HTTP status of `error` (`AppError::status`, kept free of `http` for the browser build).

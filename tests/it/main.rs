@@ -9,6 +9,7 @@ mod client;
 mod emulators;
 mod id_tokens;
 mod input;
+mod limits;
 mod migrations;
 mod oidc;
 mod provider_config;

@@ -427,6 +427,7 @@ pub(crate) async fn authenticate_session(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
+    emu.data().session_checks += 1;
     let req: SessionRef = request(&emu, &headers, &body)?;
     let duration = session_duration(req.session_duration_minutes)?;
     let now = OffsetDateTime::now_utc();

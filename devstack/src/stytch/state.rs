@@ -65,6 +65,11 @@ impl Emulator {
     pub fn outbox(&self) -> Vec<Mail> {
         self.data().outbox.clone()
     }
+
+    /// How many times `/v1/sessions/authenticate` was called.
+    pub fn session_checks(&self) -> usize {
+        self.data().session_checks
+    }
 }
 
 pub(crate) fn new_id(prefix: &str) -> String {
@@ -122,6 +127,8 @@ pub(crate) struct Data {
     pub magic_links: HashMap<String, MagicLink>,
     pub sessions: HashMap<String, Session>,
     pub outbox: Vec<Mail>,
+    /// Calls to `/v1/sessions/authenticate`, for tests that count them.
+    pub session_checks: usize,
 }
 
 impl Data {

@@ -22,6 +22,7 @@ use crate::server::http::{CallError, call_json};
 use crate::server::jwks::JwksCache;
 pub use crate::server::jwks::JwtProblem;
 use crate::server::provider::{Check, Provider, ProviderError, SignedIn, read_state, write_state};
+use crate::server::refresh::RefreshGate;
 
 /// Its name in `AUTH_PROVIDERS`.
 pub const NAME: &str = "stytch";
@@ -201,6 +202,8 @@ pub struct StytchClient {
     secret: Secret,
     jwks: Arc<JwksCache>,
     validation: Validation,
+    /// Session checks at Stytch, one for all concurrent requests with the same session.
+    checks: RefreshGate,
 }
 
 impl StytchClient {
@@ -230,6 +233,7 @@ impl StytchClient {
             project_id: config.project_id.clone(),
             secret: config.secret.clone(),
             validation,
+            checks: RefreshGate::remembering(Duration::from_secs(2)),
         })
     }
 
@@ -358,37 +362,35 @@ impl StytchClient {
 }
 
 impl StytchClient {
-    /// Stytch's word on a session: a fresh session JWT, or why not.
-    async fn ask(&self, token: &str, user_id: &str) -> Check {
-        match self.authenticate_session(token).await {
-            Ok(fresh) if fresh.user_id == user_id => {
-                if let Err(JwtProblem::Invalid(why)) =
-                    self.verify_session_jwt(&fresh.session_jwt).await
-                {
-                    // Not a user's problem but the app's: every request will call Stytch.
-                    tracing::error!(
-                        "a session JWT fresh from Stytch does not verify ({why}); \
-                         check STYTCH_PROJECT_ID and STYTCH_API_URL (a custom domain's issuer)"
-                    );
-                }
-                match fresh.signed_in() {
-                    Ok(fresh) => Check::Renewed(fresh),
-                    Err(e) => Check::from_refresh(NAME, Err(e)),
-                }
-            }
-            Ok(_) => {
-                tracing::warn!("Stytch returned another user for a session; signing out");
-                Check::Over
-            }
-            Err(StytchError::SessionNotFound) => {
-                tracing::info!("Stytch session ended (revoked or expired); signing out");
-                Check::Over
-            }
-            Err(e) => {
-                tracing::warn!("cannot refresh a Stytch session: {e}");
-                Check::Unknown
-            }
+    /// Stytch's word on a session: a fresh session JWT, or why not. Concurrent requests with
+    /// the same session share one call (`checks`).
+    async fn ask(self: &Arc<Self>, token: &str, user_id: &str) -> Check {
+        let this = self.clone();
+        let (token_owned, user) = (token.to_string(), user_id.to_string());
+        let answer = self
+            .checks
+            .refresh(token, async move {
+                this.session_answer(&token_owned, &user).await
+            })
+            .await;
+        Check::from_refresh(NAME, answer)
+    }
+
+    async fn session_answer(&self, token: &str, user_id: &str) -> Result<SignedIn, ProviderError> {
+        let fresh = self.authenticate_session(token).await?;
+        if fresh.user_id != user_id {
+            return Err(ProviderError::InvalidToken(
+                "Stytch returned another user for a session".into(),
+            ));
         }
+        if let Err(JwtProblem::Invalid(why)) = self.verify_session_jwt(&fresh.session_jwt).await {
+            // Not a user's problem but the app's: every request will call Stytch.
+            tracing::error!(
+                "a session JWT fresh from Stytch does not verify ({why}); \
+                 check STYTCH_PROJECT_ID and STYTCH_API_URL (a custom domain's issuer)"
+            );
+        }
+        fresh.signed_in()
     }
 }
 
@@ -480,9 +482,12 @@ impl Provider for StytchClient {
     }
 
     async fn revoke(&self, state: &Value) {
-        if let Some(StytchState { token, .. }) = read_state::<StytchState>(NAME, state)
-            && let Err(e) = self.revoke_session(&token).await
-        {
+        let Some(StytchState { token, .. }) = read_state::<StytchState>(NAME, state) else {
+            return;
+        };
+        // A copy of the cookie must not be handed the last check's answer.
+        self.checks.forget(&token).await;
+        if let Err(e) = self.revoke_session(&token).await {
             tracing::warn!("ending a session: Stytch did not revoke it: {e}");
         }
     }
