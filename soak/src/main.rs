@@ -127,8 +127,9 @@ async fn outage(
                 .map_err(|e| format!("insforge/{what}: {e}"))
         }
     };
-    switch("stop").await?;
+    // From the moment it is asked to stop: calls may fail while the request is under way.
     let stopped = Instant::now();
+    switch("stop").await?;
     tokio::time::sleep(length).await;
     switch("start").await?;
     Ok(Some(Outage {
