@@ -19,9 +19,9 @@ profile=${SOAK_PROFILE:-release}
 
 say "building the local stack and the soak ($profile)"
 if [ "$profile" = release ]; then
-  cargo build --release --locked -q -p devstack --bin devstack -p soak
+  cargo build --release --locked -q -p devstack -p soak --bin devstack --bin soak
 else
-  cargo build --locked -q -p devstack --bin devstack -p soak
+  cargo build --locked -q -p devstack -p soak --bin devstack --bin soak
 fi
 if [ ! -x target/release/insforge-auth ] || [ ! -d target/site/pkg ]; then
   scripts/build-site.sh
