@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The soak: signed-in users doing mixed CRUD through the app's server functions against the
-# local stack, with InsForge stopped for 3 s a third of the way in. It prints throughput,
-# p50/p99 and the statuses, and fails unless no acknowledged write is lost, no user sees
-# another's row, nothing but the outage answers 5xx, the outage is answered 503 quickly, and
-# the app answers again within 2 s of InsForge coming back.
+# local stack, through three faults: InsForge stopped for 3 s at a quarter of the run, Stytch's
+# key endpoint down for 3 s at half, PostgreSQL restarted at three quarters. It prints
+# throughput, p50/p99, the statuses and each fault, and fails unless no acknowledged write is
+# lost, no user sees another's row, nothing answers 5xx but the faults that take the backend
+# away (and those only 503), and the app answers again within 2 s of each fault's end.
 #
 #   scripts/soak.sh [users] [seconds]        release builds; defaults 100 users, 60 s
-#   SOAK_PROFILE=debug scripts/soak.sh 10 5  the short run inside scripts/test.sh (the app is
+#   SOAK_PROFILE=debug scripts/soak.sh 20 12 the short run inside scripts/test.sh (the app is
 #                                            always the release build of scripts/build-site.sh)
 set -euo pipefail
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use devstack::control::InsForgeSwitch;
+use devstack::control::{InsForgeSwitch, PgSwitch};
 use devstack::emulators::{self, Kind, Setup};
 use devstack::insforge::Config;
 use devstack::keys::{ProjectKeys, load_or_generate, random_secret};
@@ -166,12 +166,13 @@ async fn up(args: UpArgs) -> Result<(), String> {
                 data_dir.display(),
                 args.pg_port
             );
-            let cluster = Cluster::start(ClusterOptions {
+            let options = ClusterOptions {
                 data_dir: Some(data_dir),
                 port: Some(args.pg_port),
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            };
+            let cluster = Cluster::start(options.clone())
+                .await
+                .map_err(|e| e.to_string())?;
             cluster
                 .create_database("insforge")
                 .await
@@ -183,7 +184,7 @@ async fn up(args: UpArgs) -> Result<(), String> {
             let url = pg::gateway_url(&cluster.url("insforge"))
                 .await
                 .map_err(|e| e.to_string())?;
-            (Some(cluster), url)
+            (Some(PgSwitch::new(options, cluster)), url)
         }
     };
     let config = Config {
@@ -250,7 +251,7 @@ async fn up(args: UpArgs) -> Result<(), String> {
     // Last: its /health answering means everything above is up and app.env is written.
     let control = devstack::serve::Server::spawn(
         "devstack control",
-        devstack::control::router(insforge.clone()),
+        devstack::control::router(insforge.clone(), cluster.clone()),
         listen(args.control_port).await?,
     )
     .map_err(|e| e.to_string())?;
@@ -266,7 +267,9 @@ async fn up(args: UpArgs) -> Result<(), String> {
     }
     control.stop().await;
     insforge.down().await;
-    drop(cluster);
+    if let Some(pg) = cluster {
+        pg.stop().await;
+    }
     Ok(())
 }
 

@@ -1,8 +1,9 @@
 //! The soak behind `scripts/soak.sh`: signed-in users doing mixed CRUD through the app's server
-//! functions for a while, with InsForge stopped for a few seconds in the middle (through the
-//! local stack's control port). It prints throughput, latency and statuses, and checks what a
-//! user was told against what InsForge kept: no acknowledged write lost, no row of another
-//! user, no 5xx outside the outage, the outage answered 503 quickly and recovered from fast.
+//! functions for a while, through three faults (InsForge stopped, Stytch's key endpoint down,
+//! PostgreSQL restarted, through the local stack's control port and the emulator). It prints
+//! throughput, latency and statuses, and checks what a user was told against what InsForge
+//! kept: no acknowledged write lost, no row of another user, no 5xx outside the faults that
+//! take the backend away, each answered 503 quickly and recovered from fast.
 //! It exits non-zero when any of those fails.
 
 mod model;
@@ -17,7 +18,7 @@ use rand::Rng;
 use tokio::sync::Mutex;
 
 use model::Model;
-use report::{Call, Outage, Report};
+use report::{Call, Fault, Report};
 use users::User;
 
 #[derive(Parser)]
@@ -35,9 +36,9 @@ struct Args {
     users: usize,
     #[arg(long, default_value_t = 60)]
     seconds: u64,
-    /// How long InsForge is stopped, a third of the way in (0: not at all).
+    /// How long InsForge is stopped, and Stytch's keys unreachable (0: no faults).
     #[arg(long, default_value_t = 3)]
-    outage_seconds: u64,
+    fault_seconds: u64,
 }
 
 #[tokio::main]
@@ -70,24 +71,22 @@ async fn run(args: Args) -> Result<bool, String> {
     let calls = Arc::new(Mutex::new(Vec::<Call>::new()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
-    println!(
-        "{} users × {} s of mixed CRUD{}…",
-        args.users,
-        args.seconds,
-        if args.outage_seconds > 0 {
-            format!(
-                ", InsForge stopped for {} s a third of the way in",
-                args.outage_seconds
-            )
-        } else {
-            String::new()
-        }
-    );
-    let outage = tokio::spawn(outage(
+    if args.fault_seconds > 0 {
+        println!(
+            "{} users × {} s of mixed CRUD; at 1/4 InsForge stopped for {2} s, at 1/2 Stytch's \
+             keys unreachable for {2} s, at 3/4 PostgreSQL restarted…",
+            args.users, args.seconds, args.fault_seconds
+        );
+    } else {
+        println!("{} users × {} s of mixed CRUD…", args.users, args.seconds);
+    }
+    let faults = tokio::spawn(faults(
         http.clone(),
         args.control.clone(),
-        started + Duration::from_secs(args.seconds) / 3,
-        Duration::from_secs(args.outage_seconds),
+        args.stytch.clone(),
+        started,
+        Duration::from_secs(args.seconds),
+        Duration::from_secs(args.fault_seconds),
     ));
     let mut tasks = Vec::new();
     for user in signed_in {
@@ -99,43 +98,65 @@ async fn run(args: Args) -> Result<bool, String> {
         finished.push(task.await.map_err(|e| e.to_string())?);
     }
     let elapsed = started.elapsed();
-    let outage = outage.await.map_err(|e| e.to_string())??;
-    let mut report = Report::new(calls.lock().await.clone(), elapsed, outage);
+    let faults = faults.await.map_err(|e| e.to_string())??;
+    let mut report = Report::new(calls.lock().await.clone(), elapsed, faults);
     for (mut user, model) in finished {
         report.check(&mut user, &model).await;
     }
     Ok(report.print())
 }
 
-/// Stops InsForge at `at` for `length`, through the stack's control port.
-async fn outage(
+/// The faults, a quarter of the run apart: InsForge stopped for `length`, Stytch's key
+/// endpoint down for `length` (sessions must not notice: their keys are cached), and
+/// PostgreSQL restarted.
+async fn faults(
     http: reqwest::Client,
     control: String,
-    at: Instant,
+    stytch: String,
+    started: Instant,
+    run: Duration,
     length: Duration,
-) -> Result<Option<Outage>, String> {
+) -> Result<Vec<Fault>, String> {
     if length.is_zero() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    tokio::time::sleep_until(at.into()).await;
-    let switch = |what: &'static str| {
-        let request = http.post(format!("{control}/insforge/{what}")).send();
+    let post = |url: String, body: Option<&'static str>| {
+        let mut request = http.post(&url);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
         async move {
             request
+                .send()
                 .await
                 .and_then(reqwest::Response::error_for_status)
-                .map_err(|e| format!("insforge/{what}: {e}"))
+                .map(|_| ())
+                .map_err(|e| format!("{url}: {e}"))
         }
     };
-    // From the moment it is asked to stop: calls may fail while the request is under way.
-    let stopped = Instant::now();
-    switch("stop").await?;
+    let mut faults = Vec::new();
+    tokio::time::sleep_until((started + run / 4).into()).await;
+    // From the moment it is asked for: calls may fail while the request is under way.
+    let begun = Instant::now();
+    post(format!("{control}/insforge/stop"), None).await?;
     tokio::time::sleep(length).await;
-    switch("start").await?;
-    Ok(Some(Outage {
-        stopped,
-        started: Instant::now(),
-    }))
+    post(format!("{control}/insforge/start"), None).await?;
+    faults.push(Fault::new("InsForge stopped", begun, true));
+
+    tokio::time::sleep_until((started + run / 2).into()).await;
+    let begun = Instant::now();
+    post(format!("{stytch}/dev/outage"), Some(r#"{"jwks": true}"#)).await?;
+    tokio::time::sleep(length).await;
+    post(format!("{stytch}/dev/outage"), Some(r#"{"jwks": false}"#)).await?;
+    faults.push(Fault::new("Stytch's keys unreachable", begun, false));
+
+    tokio::time::sleep_until((started + run * 3 / 4).into()).await;
+    let begun = Instant::now();
+    post(format!("{control}/postgres/restart"), None).await?;
+    faults.push(Fault::new("PostgreSQL restarted", begun, true));
+    Ok(faults)
 }
 
 /// One user's calls until `deadline`: lists, adds, completions, renames and deletes, as a

@@ -23,10 +23,31 @@ impl Call {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct Outage {
-    pub stopped: Instant,
-    pub started: Instant,
+/// A fault the soak put the stack through, from when it was asked for until it was over.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub name: &'static str,
+    pub begun: Instant,
+    pub ended: Instant,
+    /// It takes the backend away: calls may answer 503 meanwhile (and only 503).
+    pub errors_expected: bool,
+}
+
+impl Fault {
+    /// A fault that began at `begun` and is over now.
+    pub fn new(name: &'static str, begun: Instant, errors_expected: bool) -> Self {
+        Fault {
+            name,
+            begun,
+            ended: Instant::now(),
+            errors_expected,
+        }
+    }
+
+    /// Whether `call` overlapped it (or the moment after it the app may take to recover).
+    fn overlaps(&self, call: &Call) -> bool {
+        call.outcome.at < self.ended + RECOVERY && call.ended() > self.begun
+    }
 }
 
 /// How soon after InsForge is back the app must answer again.
@@ -37,7 +58,7 @@ const HANG: Duration = Duration::from_secs(16);
 pub struct Report {
     calls: Vec<Call>,
     elapsed: Duration,
-    outage: Option<Outage>,
+    faults: Vec<Fault>,
     lost: usize,
     foreign: usize,
     unchecked: usize,
@@ -56,11 +77,11 @@ fn ms(d: Duration) -> String {
 }
 
 impl Report {
-    pub fn new(calls: Vec<Call>, elapsed: Duration, outage: Option<Outage>) -> Self {
+    pub fn new(calls: Vec<Call>, elapsed: Duration, faults: Vec<Fault>) -> Self {
         Report {
             calls,
             elapsed,
-            outage,
+            faults,
             lost: 0,
             foreign: 0,
             unchecked: 0,
@@ -86,10 +107,11 @@ impl Report {
         self.lost += model.lost(&todos);
     }
 
-    /// Whether a call overlapped the outage (or the moment after it the app may take).
-    fn in_outage(&self, call: &Call) -> bool {
-        self.outage
-            .is_some_and(|o| call.outcome.at < o.started + RECOVERY && call.ended() > o.stopped)
+    /// Whether a call overlapped a fault that takes the backend away.
+    fn excused(&self, call: &Call) -> bool {
+        self.faults
+            .iter()
+            .any(|f| f.errors_expected && f.overlaps(call))
     }
 
     /// Prints the figures; whether every check passed.
@@ -117,44 +139,16 @@ impl Report {
             .calls
             .iter()
             .filter(|c| c.outcome.status >= 500 || c.outcome.status == 0)
-            .filter(|c| !self.in_outage(c))
+            .filter(|c| !self.excused(c))
             .count();
         let hung = took.iter().filter(|t| **t > HANG).count();
         let mut ok = five_xx == 0 && hung == 0;
-        if let Some(o) = self.outage {
-            let during: Vec<&Call> = self.calls.iter().filter(|c| self.in_outage(c)).collect();
-            let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
-            for c in &during {
-                *statuses.entry(c.outcome.status).or_default() += 1;
-            }
-            let slowest = during
-                .iter()
-                .map(|c| c.outcome.took)
-                .max()
-                .unwrap_or_default();
-            let wrong = during
-                .iter()
-                .filter(|c| c.outcome.status != 200 && c.outcome.status != 503)
-                .count();
-            let back = self
-                .calls
-                .iter()
-                .filter(|c| c.outcome.at >= o.started && c.outcome.status == 200)
-                .map(|c| c.ended().duration_since(o.started))
-                .min();
-            println!(
-                "outage of {:.1} s: {} calls overlapped it, by status {statuses:?}, slowest {}; \
-                 first success {} after InsForge was back",
-                o.started.duration_since(o.stopped).as_secs_f64(),
-                during.len(),
-                ms(slowest),
-                back.map_or("never".into(), ms),
-            );
-            ok &= wrong == 0 && back.is_some_and(|b| b <= RECOVERY);
+        for fault in &self.faults {
+            ok &= self.print_fault(fault);
         }
         println!(
             "checked: acknowledged writes lost {}, rows of another user {}, 5xx outside the \
-             outage {five_xx}, calls over {} s {hung}, users not checked {}",
+             faults {five_xx}, calls over {} s {hung}, users not checked {}",
             self.lost,
             self.foreign,
             HANG.as_secs(),
@@ -163,5 +157,45 @@ impl Report {
         ok &= self.lost == 0 && self.foreign == 0 && self.unchecked == 0;
         println!("{}", if ok { "PASS" } else { "FAIL" });
         ok
+    }
+
+    /// One fault's figures; whether it was answered as it should be (503 only, or nothing
+    /// but successes for a fault the app must not notice) and recovered from in time.
+    fn print_fault(&self, fault: &Fault) -> bool {
+        let during: Vec<&Call> = self.calls.iter().filter(|c| fault.overlaps(c)).collect();
+        let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+        for c in &during {
+            *statuses.entry(c.outcome.status).or_default() += 1;
+        }
+        let slowest = during
+            .iter()
+            .map(|c| c.outcome.took)
+            .max()
+            .unwrap_or_default();
+        let wrong = during
+            .iter()
+            .filter(|c| match c.outcome.status {
+                200 => false,
+                // Another fault's, where they overlap.
+                503 => !fault.errors_expected && !self.excused(c),
+                _ => true,
+            })
+            .count();
+        let back = self
+            .calls
+            .iter()
+            .filter(|c| c.outcome.at >= fault.ended && c.outcome.status == 200)
+            .map(|c| c.ended().duration_since(fault.ended))
+            .min();
+        println!(
+            "{} ({:.1} s): {} calls overlapped it, by status {statuses:?}, slowest {}; first \
+             success {} after it was over",
+            fault.name,
+            fault.ended.duration_since(fault.begun).as_secs_f64(),
+            during.len(),
+            ms(slowest),
+            back.map_or("never".into(), ms),
+        );
+        wrong == 0 && back.is_some_and(|b| b <= RECOVERY)
     }
 }

@@ -466,6 +466,13 @@ pub(crate) async fn jwks(
     State(emu): State<Arc<Emulator>>,
     Path(project_id): Path<String>,
 ) -> Reply {
+    if emu.data().jwks_down {
+        return Err(StytchError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "internal_server_error",
+            "Stytch is unavailable.",
+        ));
+    }
     if project_id != emu.config.project_id {
         return Err(StytchError::new(
             StatusCode::NOT_FOUND,

@@ -96,3 +96,17 @@ pub(crate) async fn expire_magic_link(
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+#[derive(Deserialize)]
+pub(crate) struct Outage {
+    jwks: bool,
+}
+
+/// Takes the key endpoint down (503) or brings it back. It does not exist at Stytch.
+pub(crate) async fn outage(
+    State(emu): State<Arc<Emulator>>,
+    Json(outage): Json<Outage>,
+) -> StatusCode {
+    emu.data().jwks_down = outage.jwks;
+    StatusCode::NO_CONTENT
+}

@@ -40,6 +40,7 @@ impl Emulator {
             .route("/dev/health", get(dev::health))
             .route("/dev/keys/rotate", post(dev::rotate_keys))
             .route("/dev/keys/retire", post(dev::retire_keys))
+            .route("/dev/outage", post(dev::outage))
             .route(
                 "/dev/magic_links/{token}/expire",
                 post(dev::expire_magic_link),

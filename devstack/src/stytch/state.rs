@@ -129,6 +129,8 @@ pub(crate) struct Data {
     pub outbox: Vec<Mail>,
     /// Calls to `/v1/sessions/authenticate`, for tests that count them.
     pub session_checks: usize,
+    /// The JWKS answers 503 (an outage of Stytch's key endpoint; `/dev/outage`).
+    pub jwks_down: bool,
 }
 
 impl Data {
