@@ -72,8 +72,9 @@ pub struct Cluster {
 impl Cluster {
     pub async fn start(options: ClusterOptions) -> Result<Cluster, PgError> {
         // A free port found by binding and releasing it can be taken by someone else before
-        // PostgreSQL binds it: then try again with another.
-        let attempts = if options.port.is_none() { 3 } else { 1 };
+        // PostgreSQL binds it: then try again with another. A fixed port may still be held by
+        // the server of a stack that is stopping: then wait for it, for up to ten seconds.
+        let attempts = if options.port.is_none() { 3 } else { 20 };
         let mut attempt = 1;
         let cluster = loop {
             let opts = options.clone();
@@ -86,6 +87,9 @@ impl Cluster {
                     if attempt < attempts && log.contains("could not bind") =>
                 {
                     attempt += 1;
+                    if options.port.is_some() {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
                 }
                 Err(e) => return Err(e),
             }
