@@ -1,7 +1,8 @@
 //! Serving the router, with the bounds a server facing the internet needs and `axum::serve`
 //! does not set: a client must send its request headers within `HEADER_READ_TIMEOUT_SECONDS`
 //! (a slow client cannot hold a connection open forever), a request must be answered within
-//! `REQUEST_TIMEOUT_SECONDS` (408), and at most `MAX_CONCURRENT_REQUESTS` are served at once
+//! `REQUEST_TIMEOUT_SECONDS` (else 503: a 408 would have browsers send the request again), and
+//! at most `MAX_CONCURRENT_REQUESTS` are served at once
 //! (more are answered 503 at once rather than queued). On the shutdown signal the server stops
 //! accepting, lets the requests in flight finish (for up to `SHUTDOWN_GRACE_SECONDS`), and
 //! returns, so the process exits 0 as container platforms expect.
@@ -54,7 +55,8 @@ impl Default for Inbound {
     }
 }
 
-/// `router` with the request timeout and the concurrency limit.
+/// `router` with the request timeout and the concurrency limit. Shed requests are logged at
+/// debug level only: an overload would otherwise also flood the log.
 fn bounded(router: Router, inbound: &Inbound) -> Router {
     router
         .layer(
@@ -64,13 +66,13 @@ fn bounded(router: Router, inbound: &Inbound) -> Router {
                 .layer(GlobalConcurrencyLimitLayer::new(inbound.max_in_flight)),
         )
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::SERVICE_UNAVAILABLE,
             inbound.request,
         ))
 }
 
 async fn overloaded(e: BoxError) -> Response {
-    tracing::warn!("request refused: {e}");
+    tracing::debug!("request refused: {e}");
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
         "The server is busy. Please try again in a moment.",
@@ -91,12 +93,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let app = bounded(router, inbound);
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only: browsers speak HTTP/2 only over TLS, which a proxy in front terminates, and
+    // hyper's header-read timeout then bounds a connection from its first byte (the automatic
+    // HTTP/2 detection would wait for that byte without a limit).
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(inbound.header_read);
-    builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -117,12 +121,24 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             request
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, watcher, header_read) =
+            (builder.clone(), graceful.watcher(), inbound.header_read);
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            // hyper's header-read timeout starts at a request's first byte: a connection that
+            // sends nothing at all is closed here.
+            let mut first = [0u8; 1];
+            if tokio::time::timeout(header_read, stream.peek(&mut first))
+                .await
+                .is_err()
+            {
+                tracing::debug!(%peer, "connection closed: nothing sent");
+                return;
+            }
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            if let Err(e) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
         });
