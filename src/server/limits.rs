@@ -1,11 +1,12 @@
-//! Abuse limits: server-function calls per client address and per signed-in user, and sign-in
-//! links per email address and per client address, each a keyed GCRA limit (`governor`) kept
-//! in this replica's memory. The client's address is the connection's peer, or, behind
-//! `TRUSTED_PROXY_HOPS` proxies, the `X-Forwarded-For` entry the outermost trusted proxy
-//! appended: entries further left are the client's own word and are never trusted.
+//! Abuse limits: requests per client address and per signed-in user, and sign-in links per
+//! email address and client, per email address and per client address, each a keyed GCRA limit
+//! (`governor`: a burst of the quota, then one at a time as it refills) kept in this replica's
+//! memory. The client's address is the connection's peer, or, behind `TRUSTED_PROXY_HOPS`
+//! proxies, the `X-Forwarded-For` entry the outermost trusted proxy appended: entries further
+//! left are the client's own word and are never trusted. An IPv6 client counts by its /64.
 
 use std::hash::Hash;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -19,9 +20,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// The limits' settings (`RATE_LIMIT_*`, `MAGIC_LINK*`, `TRUSTED_PROXY_HOPS`).
 #[derive(Debug, Clone)]
 pub struct LimitConfig {
-    /// Server-function calls per client address per minute.
+    /// Requests (pages and server functions) per client address per minute.
     pub ip_per_minute: u32,
-    /// Server-function calls per signed-in user per minute.
+    /// Requests per signed-in user per minute.
     pub user_per_minute: u32,
     /// The least time between two sign-in links to one address.
     pub link_interval: Duration,
@@ -90,7 +91,7 @@ pub struct Wait(pub Duration);
 impl Wait {
     /// As `Retry-After` says it: whole seconds, at least one.
     pub fn seconds(self) -> u64 {
-        self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0)
+        (self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0)).max(1)
     }
 }
 
@@ -127,13 +128,43 @@ fn per_hour(n: u32) -> Quota {
     Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
 }
 
+/// How many times a client's hourly links to one address every client together may ask for.
+const ADDRESS_SHARE: u32 = 4;
+
 pub struct Limits {
     per_ip: Keyed<IpAddr>,
     per_user: Keyed<String>,
-    link_spacing: Keyed<String>,
-    links_per_address: Keyed<String>,
+    /// Per address and client: one client cannot lock another out of its own sign-in.
+    link_spacing: Keyed<(String, IpAddr)>,
+    links_per_address: Keyed<(String, IpAddr)>,
+    /// Per address, all clients together: many clients cannot fill one inbox.
+    links_to_address: Keyed<String>,
     links_per_ip: Keyed<IpAddr>,
     trusted_proxy_hops: usize,
+}
+
+/// What an address is limited by: an IPv6 client usually holds a whole /64, so it counts as
+/// one; an IPv4 address written as IPv6 counts as itself.
+fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
+/// An `X-Forwarded-For` entry: an address, with or without a port (`[v6]:port`, `v4:port`).
+fn forwarded(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| {
+            let inner = entry.strip_prefix('[')?.split(']').next()?;
+            inner.parse().ok()
+        })
 }
 
 impl Limits {
@@ -145,36 +176,51 @@ impl Limits {
             per_user: Keyed::new(per_minute(config.user_per_minute)),
             link_spacing: Keyed::new(spacing),
             links_per_address: Keyed::new(per_hour(config.links_per_address_per_hour)),
+            links_to_address: Keyed::new(per_hour(
+                config
+                    .links_per_address_per_hour
+                    .saturating_mul(ADDRESS_SHARE),
+            )),
             links_per_ip: Keyed::new(per_hour(config.links_per_ip_per_hour)),
             trusted_proxy_hops: config.trusted_proxy_hops,
         }
     }
 
-    /// The client's address: the peer's, or the one the outermost trusted proxy saw.
+    /// The client's address: the peer's, or the one the outermost trusted proxy saw. A header
+    /// without the entries the proxies append, or whose entry does not read as an address,
+    /// counts against the nearest proxy: nobody escapes the limits by sending junk.
     pub fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
         let peer = peer.map(|p| p.ip());
         if self.trusted_proxy_hops == 0 {
             return peer;
         }
         // Each proxy appends the address it got the request from; the last `hops` entries
-        // are our proxies' word, the rest the client's.
-        let forwarded: Vec<&str> = headers
+        // are our proxies' word, the rest the client's. Bytes that are not text (the client's
+        // own, before them) must not hide the proxies' entries.
+        let entries: Vec<String> = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
+            .flat_map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .split(',')
+                    .map(|e| e.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
             .collect();
-        let index = forwarded.len().checked_sub(self.trusted_proxy_hops)?;
-        forwarded.get(index).and_then(|ip| ip.parse().ok())
+        let trusted = entries
+            .len()
+            .checked_sub(self.trusted_proxy_hops)
+            .and_then(|i| entries.get(i))
+            .and_then(|entry| forwarded(entry));
+        trusted.or(peer)
     }
 
-    /// A server-function call from `ip`.
+    /// A request from `ip`.
     pub fn call_from(&self, ip: IpAddr) -> Result<(), Wait> {
-        self.per_ip.check(&ip)
+        self.per_ip.check(&limit_key(ip))
     }
 
-    /// A server-function call by the signed-in `user_id`.
+    /// A request by the signed-in `user_id`.
     pub fn call_by(&self, user_id: &str) -> Result<(), Wait> {
         self.per_user.check(&user_id.to_string())
     }
@@ -182,11 +228,14 @@ impl Limits {
     /// A sign-in link to `email` asked for from `ip`.
     pub fn link(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Wait> {
         let address = email.to_lowercase();
-        if let Some(ip) = ip {
-            self.links_per_ip.check(&ip)?;
+        let client = ip.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), limit_key);
+        if ip.is_some() {
+            self.links_per_ip.check(&client)?;
         }
-        self.link_spacing.check(&address)?;
-        self.links_per_address.check(&address)
+        let key = (address.clone(), client);
+        self.link_spacing.check(&key)?;
+        self.links_per_address.check(&key)?;
+        self.links_to_address.check(&address)
     }
 }
 
@@ -225,8 +274,31 @@ mod tests {
             "198.51.100.9".parse().ok()
         );
         // Fewer entries than trusted hops: no address to trust.
-        assert_eq!(limits(4).client_ip(&two, Some(peer)), None);
-        assert_eq!(limits(1).client_ip(&headers(&["junk"]), Some(peer)), None);
+        assert_eq!(limits(4).client_ip(&two, Some(peer)), Some(peer.ip()));
+        assert_eq!(
+            limits(1).client_ip(&headers(&["junk"]), Some(peer)),
+            Some(peer.ip())
+        );
+        // Ports and brackets, as some proxies write them.
+        let ported = headers(&["198.51.100.9:5678, [2001:db8::7]:443"]);
+        assert_eq!(
+            limits(1).client_ip(&ported, Some(peer)),
+            "2001:db8::7".parse().ok()
+        );
+        assert_eq!(
+            limits(2).client_ip(&ported, Some(peer)),
+            "198.51.100.9".parse().ok()
+        );
+        // Bytes that are not text before the proxy's entry do not hide it.
+        let mut binary = HeaderMap::new();
+        binary.append(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"\xff, 203.0.113.7").expect("header"),
+        );
+        assert_eq!(
+            limits(1).client_ip(&binary, Some(peer)),
+            "203.0.113.7".parse().ok()
+        );
     }
 
     #[test]
@@ -241,13 +313,15 @@ mod tests {
             .link("ann@example.com", Some(ip))
             .expect_err("a minute apart");
         assert!((55..=60).contains(&wait.seconds()), "{wait:?}");
+        // Another client is not locked out of Ann's sign-in by this one.
+        let elsewhere: IpAddr = "198.51.100.9".parse().expect("ip");
+        assert_eq!(limits.link("ann@example.com", Some(elsewhere)), Ok(()));
         assert_eq!(limits.link("bo@example.com", Some(ip)), Ok(()));
         // The third link from this client was counted by the refused one too: the fourth is over.
         let wait = limits
             .link("cy@example.com", Some(ip))
             .expect_err("per client");
         assert!(wait.seconds() > 60, "{wait:?}");
-        let elsewhere: IpAddr = "198.51.100.9".parse().expect("ip");
         assert_eq!(limits.link("cy@example.com", Some(elsewhere)), Ok(()));
     }
 
@@ -266,5 +340,36 @@ mod tests {
         assert_eq!(limits.call_by("user-1"), Ok(()));
         assert!(limits.call_by("user-1").is_err());
         assert_eq!(limits.call_by("user-2"), Ok(()));
+    }
+
+    #[test]
+    fn many_clients_together_cannot_fill_one_inbox_and_ipv6_counts_by_its_64() {
+        let limits = Limits::new(&LimitConfig {
+            links_per_address_per_hour: 1,
+            ..LimitConfig::default()
+        });
+        for n in 0..ADDRESS_SHARE {
+            let ip: IpAddr = format!("203.0.113.{n}").parse().expect("ip");
+            assert_eq!(
+                limits.link("dee@example.com", Some(ip)),
+                Ok(()),
+                "client {n}"
+            );
+        }
+        let more: IpAddr = "203.0.113.99".parse().expect("ip");
+        assert!(limits.link("dee@example.com", Some(more)).is_err());
+
+        let calls = Limits::new(&LimitConfig {
+            ip_per_minute: 1,
+            ..LimitConfig::default()
+        });
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        assert_eq!(calls.call_from(a), Ok(()));
+        assert!(calls.call_from(b).is_err(), "the same /64");
+        assert_eq!(
+            calls.call_from("2001:db8:1:3::1".parse().expect("ip")),
+            Ok(())
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! What runs before every page and server function: the cross-site check, the abuse limits on
-//! server functions (per client address before the session is looked at, per user after), and
+//! What runs before every page and server function: the cross-site check, the abuse limits
+//! (per client address before the session is looked at, per user after), and
 //! the session, resolved once per request (with the sign-in redirects it implies) for the
 //! handlers to read.
 
@@ -17,9 +17,7 @@ use super::session::Auth;
 use super::state::AppState;
 use super::status::{refusal, too_many, wants_page};
 use crate::error::AppError;
-use crate::paths::{
-    HOME, MAGIC_LINK, SERVER_FNS, SIGN_IN, SIGNED_OUT, provider_sign_in_url, sign_in_url,
-};
+use crate::paths::{HOME, MAGIC_LINK, SIGN_IN, SIGNED_OUT, provider_sign_in_url, sign_in_url};
 
 /// Server functions change state, so only this site's own pages may call them. SameSite=Lax
 /// already keeps the session cookie off other sites' posts; this also stops them from
@@ -78,23 +76,20 @@ pub async fn resolve_session(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| *peer);
     let ip = services.limits.client_ip(request.headers(), peer);
-    let call = path.starts_with(SERVER_FNS);
-    if call
-        && let Some(ip) = ip
+    if let Some(ip) = ip
         && let Err(wait) = services.limits.call_from(ip)
     {
-        tracing::warn!(%ip, path, "too many calls from one client address; refused");
+        tracing::warn!(%ip, path, "too many requests from one client address; refused");
         return over_limit(wait, &request);
     }
     let auth = services
         .sessions
         .resolve(&cookies, &services.providers)
         .await;
-    if call
-        && let Auth::SignedIn(user) = &auth
+    if let Auth::SignedIn(user) = &auth
         && let Err(wait) = services.limits.call_by(&user.user_id)
     {
-        tracing::warn!(user = %user.user_id, path, "too many calls from one user; refused");
+        tracing::warn!(user = %user.user_id, path, "too many requests from one user; refused");
         return over_limit(wait, &request);
     }
     if matches!(*request.method(), Method::GET | Method::HEAD) {

@@ -1,7 +1,8 @@
 //! The abuse limits through the whole app (its router, served as `main` serves it) against the
 //! Stytch emulator, over real HTTP: server-function calls per client address (taken from the
 //! trusted `X-Forwarded-For` hop, whatever the client wrote before it) and per signed-in user,
-//! and sign-in links per address, each refused with 429, `Retry-After` and its message.
+//! and sign-in links per address and client, each refused with 429, `Retry-After` and its
+//! message.
 
 use std::sync::Arc;
 
@@ -115,9 +116,9 @@ async fn sign_in_links_are_spaced_per_address_and_a_form_post_lands_on_the_messa
     let form = [("email", "ann@example.com")];
     let first = call(&r, "start_sign_in", "203.0.113.5", &form, None).await;
     assert_eq!(first.status(), 200);
-    // The same address again, from elsewhere and in other letters: no second mail.
+    // The same address again from the same client, in other letters: no second mail.
     let again = [("email", "Ann@Example.com")];
-    let res = call(&r, "start_sign_in", "198.51.100.7", &again, None).await;
+    let res = call(&r, "start_sign_in", "203.0.113.5", &again, None).await;
     assert_eq!(res.status(), 429);
     assert!(
         (50..=60).contains(&retry_after(&res)),
@@ -129,7 +130,7 @@ async fn sign_in_links_are_spaced_per_address_and_a_form_post_lands_on_the_messa
     // Without JavaScript: back on the sign-in page, which says why.
     let plain = http()
         .post(format!("{}/api/start_sign_in", r.base))
-        .header("x-forwarded-for", "198.51.100.7")
+        .header("x-forwarded-for", "203.0.113.5")
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
         .body("email=Ann%40Example.com")
@@ -138,6 +139,9 @@ async fn sign_in_links_are_spaced_per_address_and_a_form_post_lands_on_the_messa
         .expect("post");
     assert!(plain.status().is_redirection(), "{}", plain.status());
     assert_eq!(plain.headers()["location"], "/login?error=too_many_links");
+    // Someone else asking for Ann's link does not lock her out: it is another client's.
+    let other = call(&r, "start_sign_in", "198.51.100.7", &again, None).await;
+    assert_eq!(other.status(), 200);
 }
 
 #[tokio::test]
