@@ -40,7 +40,7 @@ stack=$!
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  kill -INT "$stack" 2>/dev/null && wait "$stack" 2>/dev/null
+  kill -TERM "$stack" 2>/dev/null && wait "$stack" 2>/dev/null
   return 0
 }
 trap cleanup EXIT INT TERM

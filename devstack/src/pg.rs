@@ -202,7 +202,13 @@ impl Cluster {
         let limit = Duration::from_secs(60);
         let started = Instant::now();
         loop {
-            if connect(&self.url("postgres")).await.is_ok() {
+            // Ours, not a server still holding the port: it names our data directory.
+            if let Ok(client) = connect(&self.url("postgres")).await
+                && let Ok(row) = client
+                    .query_one("SELECT current_setting('data_directory')", &[])
+                    .await
+                && std::path::Path::new(&row.get::<_, String>(0)) == self.data_dir
+            {
                 return Ok(());
             }
             let has_exited = self.exited.lock().map_or(true, |rx| {

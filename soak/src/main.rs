@@ -80,18 +80,25 @@ async fn run(args: Args) -> Result<bool, String> {
     } else {
         println!("{} users × {} s of mixed CRUD…", args.users, args.seconds);
     }
-    let faults = tokio::spawn(faults(
-        http.clone(),
-        args.control.clone(),
-        args.stytch.clone(),
-        started,
-        Duration::from_secs(args.seconds),
-        Duration::from_secs(args.fault_seconds),
-    ));
+    // The users go on past the deadline until the last fault is over and the app had time to
+    // recover, so a fault near the end is still followed by calls.
+    let (settled, settle) = tokio::sync::watch::channel(None::<Instant>);
+    let faults = {
+        let (http, control, stytch) = (http.clone(), args.control.clone(), args.stytch.clone());
+        let (run, length) = (
+            Duration::from_secs(args.seconds),
+            Duration::from_secs(args.fault_seconds),
+        );
+        tokio::spawn(async move {
+            let result = faults(http, control, stytch, started, run, length).await;
+            let _ = settled.send(Some(Instant::now() + Duration::from_millis(2500)));
+            result
+        })
+    };
     let mut tasks = Vec::new();
     for user in signed_in {
         let calls = calls.clone();
-        tasks.push(tokio::spawn(work(user, deadline, calls)));
+        tasks.push(tokio::spawn(work(user, deadline, settle.clone(), calls)));
     }
     let mut finished = Vec::new();
     for task in tasks {
@@ -161,10 +168,16 @@ async fn faults(
 
 /// One user's calls until `deadline`: lists, adds, completions, renames and deletes, as a
 /// person clicks through the page, each remembered with what the app answered.
-async fn work(mut user: User, deadline: Instant, calls: Arc<Mutex<Vec<Call>>>) -> (User, Model) {
+async fn work(
+    mut user: User,
+    deadline: Instant,
+    settle: tokio::sync::watch::Receiver<Option<Instant>>,
+    calls: Arc<Mutex<Vec<Call>>>,
+) -> (User, Model) {
     let mut model = Model::default();
     let mut n = 0u64;
-    while Instant::now() < deadline {
+    let going = |now: Instant| now < deadline || settle.borrow().is_none_or(|until| now < until);
+    while going(Instant::now()) {
         n += 1;
         let roll: u32 = rand::rng().random_range(0..100);
         let call = match (roll, model.pick()) {
@@ -178,7 +191,7 @@ async fn work(mut user: User, deadline: Instant, calls: Arc<Mutex<Vec<Call>>>) -
             (40..65, _) | (_, None) => {
                 let title = format!("{} #{n}", user.tag);
                 let (outcome, todo) = user.call("add_todo", &[("title", &title)]).await;
-                model.added(&title, todo.as_ref());
+                model.added(&title, outcome.status, todo.as_ref());
                 Call::new("add", outcome)
             }
             (65..80, Some(todo)) => {
@@ -186,7 +199,7 @@ async fn work(mut user: User, deadline: Instant, calls: Arc<Mutex<Vec<Call>>>) -
                 let (outcome, answer) = user
                     .call("set_done", &[("id", &todo.id), ("done", &done)])
                     .await;
-                model.changed(&todo.id, answer.as_ref());
+                model.changed(&todo.id, outcome.status, answer.as_ref());
                 Call::new("toggle", outcome)
             }
             (80..90, Some(todo)) => {
@@ -194,12 +207,12 @@ async fn work(mut user: User, deadline: Instant, calls: Arc<Mutex<Vec<Call>>>) -
                 let (outcome, answer) = user
                     .call("rename_todo", &[("id", &todo.id), ("title", &title)])
                     .await;
-                model.changed(&todo.id, answer.as_ref());
+                model.changed(&todo.id, outcome.status, answer.as_ref());
                 Call::new("rename", outcome)
             }
             (_, Some(todo)) => {
-                let (outcome, answer) = user.call("delete_todo", &[("id", &todo.id)]).await;
-                model.deleted(&todo.id, outcome.status == 200 && answer.is_some());
+                let (outcome, _) = user.call("delete_todo", &[("id", &todo.id)]).await;
+                model.deleted(&todo.id, outcome.status);
                 Call::new("delete", outcome)
             }
         };

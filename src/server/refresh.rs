@@ -62,8 +62,12 @@ impl RefreshGate {
         let mut answer = {
             let mut recent = self.recent.lock().await;
             let remember = self.remember;
-            // A call still under way is always shared; a finished one, for `remember`.
-            recent.retain(|_, (at, answer)| at.elapsed() < remember || answer.borrow().is_none());
+            // A call still under way is always shared; a finished one, for `remember`; one whose
+            // task ended without an answer (it panicked) not at all.
+            recent.retain(|_, (at, answer)| {
+                let under_way = answer.borrow().is_none() && answer.has_changed().is_ok();
+                at.elapsed() < remember || under_way
+            });
             match recent.get(token) {
                 Some((_, answer)) => answer.clone(),
                 None => {
