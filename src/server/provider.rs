@@ -155,12 +155,12 @@ pub enum Check {
 }
 
 impl Check {
-    /// The answer to a check that the session's tokens would have passed on their own (it was
-    /// only due to be asked): a provider that cannot be reached defers it, rather than every
-    /// signed-in user being told "unavailable" for as long as the provider is down.
-    pub fn or_deferred(self, provider: &str) -> Check {
+    /// The provider's answer to a check of a session whose tokens still verify on their own
+    /// (`tokens_verify`: it was only due to be asked): a provider that cannot be reached defers
+    /// it, rather than every signed-in user being told "unavailable" while it is down.
+    pub fn or_deferred(self, provider: &str, tokens_verify: bool) -> Check {
         match self {
-            Check::Unknown => {
+            Check::Unknown if tokens_verify => {
                 tracing::warn!(
                     provider,
                     "cannot ask the provider about a session whose tokens still verify; \

@@ -9,7 +9,7 @@ use devstack::hosted::Registration;
 use devstack::{oidc, workos};
 use url::Url;
 
-use crate::hosted::{http, listener, param, register};
+use crate::hosted::{discovery, form_post, http, listener, param, register};
 
 const SITE: &str = "http://127.0.0.1:3000";
 const CALLBACK: &str = "http://127.0.0.1:3000/cb";
@@ -31,14 +31,7 @@ async fn start_oidc() -> Started {
     let listener = listener().await;
     let emulator: Arc<oidc::Emulator> = oidc::Emulator::new(config, &listener).expect("keys");
     let server = emulator.serve(listener).expect("serve");
-    let discovery: serde_json::Value = http()
-        .get(format!("{}/.well-known/openid-configuration", server.url()))
-        .send()
-        .await
-        .expect("discovery")
-        .json()
-        .await
-        .expect("json");
+    let discovery = discovery(&server.url()).await;
     Started {
         authorize: discovery["authorization_endpoint"]
             .as_str()
@@ -224,16 +217,7 @@ async fn token(
     endpoint: &str,
     form: &[(&str, &str)],
 ) -> (reqwest::header::HeaderMap, serde_json::Value) {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let response = http()
-        .post(endpoint)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .expect("token");
+    let response = form_post(endpoint, form).send().await.expect("token");
     let headers = response.headers().clone();
     (headers, response.json().await.expect("json"))
 }

@@ -63,3 +63,27 @@ pub fn copy(from: &Cookies) -> Cookies {
     }
     jar
 }
+
+/// A POST of `form` to `url`, as a browser's form or an OAuth client sends it (the caller may
+/// add headers before sending).
+pub fn form_post(url: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    http()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+}
+
+/// An OpenID Connect issuer's discovery document, at `base`.
+pub async fn discovery(base: &str) -> Value {
+    http()
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("discovery")
+        .json()
+        .await
+        .expect("json")
+}

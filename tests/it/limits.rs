@@ -14,7 +14,7 @@ use insforge_auth::server::web::{Pages, router};
 use leptos::prelude::IntoAny;
 use tokio::net::TcpListener;
 
-use crate::hosted::http;
+use crate::hosted::{form_post, http};
 
 struct Running {
     base: String,
@@ -72,14 +72,8 @@ async fn call(
     form: &[(&str, &str)],
     cookie: Option<&str>,
 ) -> reqwest::Response {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let mut request = http()
-        .post(format!("{}/api/{function}", r.base))
-        .header("x-forwarded-for", client)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body);
+    let mut request =
+        form_post(&format!("{}/api/{function}", r.base), form).header("x-forwarded-for", client);
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
@@ -128,12 +122,9 @@ async fn sign_in_links_are_spaced_per_address_and_a_form_post_lands_on_the_messa
     assert_eq!(res.json::<String>().await.expect("body"), "TooManyLinks");
     assert_eq!(r.stytch.outbox().len(), 1, "one mail only");
     // Without JavaScript: back on the sign-in page, which says why.
-    let plain = http()
-        .post(format!("{}/api/start_sign_in", r.base))
+    let plain = form_post(&format!("{}/api/start_sign_in", r.base), &again)
         .header("x-forwarded-for", "203.0.113.5")
         .header("accept", "text/html")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("email=Ann%40Example.com")
         .send()
         .await
         .expect("post");

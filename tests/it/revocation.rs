@@ -6,38 +6,18 @@ use std::time::Duration;
 use devstack::oidc::Flavor;
 use serde_json::{Value, json};
 
-use crate::hosted::http;
+use crate::hosted::{discovery, form_post, http};
 use crate::{oidc, workos};
 
 async fn discovered_revocation_endpoint(f: &oidc::Fixture) -> String {
-    let discovery: Value = http()
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            f.emulator.url()
-        ))
-        .send()
-        .await
-        .expect("discovery")
-        .json()
-        .await
-        .expect("json");
-    discovery["revocation_endpoint"]
+    discovery(f.emulator.url()).await["revocation_endpoint"]
         .as_str()
         .expect("revocation_endpoint")
         .to_string()
 }
 
 async fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let res = http()
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .expect("revoke");
+    let res = form_post(url, form).send().await.expect("revoke");
     (res.status().as_u16(), res.text().await.unwrap_or_default())
 }
 

@@ -118,6 +118,17 @@ impl Case {
         sessions.resolve(cookies, &self.providers).await
     }
 
+    /// Past the bound, a live session is vouched for again by the provider and its cookie
+    /// rewritten.
+    async fn vouched_again(&self, sessions: &SessionCookies, cookies: &Cookies) {
+        let name = &self.name;
+        past_the_bound().await;
+        let before = cookies.get("ia_session").map(|c| c.value().to_string());
+        assert!(signed_in(&self.resolve(sessions, cookies).await), "{name}");
+        let asked = cookies.get("ia_session").map(|c| c.value().to_string());
+        assert_ne!(before, asked, "{name}: the check is written back");
+    }
+
     /// An administrator ends the user's sessions at the provider (Stytch: its API).
     async fn end_at_provider(&self) {
         match &self.at {
@@ -208,15 +219,7 @@ async fn a_session_ended_at_the_provider_stops_within_the_bound_and_a_live_one_g
     for case in Case::every_provider("jo@example.com").await {
         let name = &case.name;
         let cookies = case.browser(&sessions);
-        // Past the bound, a live session is vouched for again and its cookie rewritten.
-        past_the_bound().await;
-        let before = cookies.get("ia_session").map(|c| c.value().to_string());
-        assert!(
-            signed_in(&case.resolve(&sessions, &cookies).await),
-            "{name}"
-        );
-        let asked = cookies.get("ia_session").map(|c| c.value().to_string());
-        assert_ne!(before, asked, "{name}: the check is written back");
+        case.vouched_again(&sessions, &cookies).await;
 
         case.end_at_provider().await;
         // Within the bound, nobody asks the provider.
@@ -240,14 +243,7 @@ async fn without_a_refresh_token_the_userinfo_endpoint_vouches_for_the_session()
         assert!(case.signed_in.state["refresh"].is_null(), "{name}");
         assert!(case.signed_in.state["access"].is_string(), "{name}");
         let cookies = case.browser(&sessions);
-        past_the_bound().await;
-        let before = cookies.get("ia_session").map(|c| c.value().to_string());
-        assert!(
-            signed_in(&case.resolve(&sessions, &cookies).await),
-            "{name}"
-        );
-        let asked = cookies.get("ia_session").map(|c| c.value().to_string());
-        assert_ne!(before, asked, "{name}: the check is written back");
+        case.vouched_again(&sessions, &cookies).await;
 
         let copied = copy(&cookies);
         assert!(sessions.end(&cookies, &case.providers).await.is_some());

@@ -191,16 +191,26 @@ fn unauthorized_client(flavor: Flavor) -> OAuthError {
     }
 }
 
+/// A request to the token or revocation endpoint, read and its client authenticated. Auth0
+/// also takes JSON; the others, OAuth's form.
+fn client_request(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<TokenRequest, OAuthError> {
+    let req: TokenRequest = token_request(headers, body, emu.config.flavor == Flavor::Auth0)
+        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", e))?;
+    authenticate_client(emu, headers, &req)?;
+    Ok(req)
+}
+
 pub(crate) async fn token(
     State(emu): State<Arc<Emulator>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let flavor = emu.config.flavor;
-    // Auth0 also takes JSON; the others, OAuth's form.
-    let req: TokenRequest = token_request(&headers, &body, flavor == Flavor::Auth0)
-        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", e))?;
-    authenticate_client(&emu, &headers, &req)?;
+    let req = client_request(&emu, &headers, &body)?;
     let refused = |description: &str| {
         OAuthError::new(flavor.grant_error_status(), "invalid_grant", description)
     };
@@ -286,9 +296,7 @@ pub(crate) async fn revoke(
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let flavor = emu.config.flavor;
-    let req: TokenRequest = token_request(&headers, &body, flavor == Flavor::Auth0)
-        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", e))?;
-    authenticate_client(&emu, &headers, &req)?;
+    let req = client_request(&emu, &headers, &body)?;
     let Some(token) = req.token.as_deref().filter(|t| !t.is_empty()) else {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,

@@ -473,12 +473,9 @@ impl Provider for StytchClient {
                 false
             }
         };
-        let answer = self.ask(&token, user_id).await;
-        if locally_valid {
-            answer.or_deferred(NAME)
-        } else {
-            answer
-        }
+        self.ask(&token, user_id)
+            .await
+            .or_deferred(NAME, locally_valid)
     }
 
     async fn revoke(&self, state: &Value) {

@@ -442,12 +442,7 @@ impl Provider for WorkOsClient {
                 this.refresh(&token, &user).await
             })
             .await;
-        let answer = Check::from_refresh(NAME, answer);
-        if locally_valid {
-            answer.or_deferred(NAME)
-        } else {
-            answer
-        }
+        Check::from_refresh(NAME, answer).or_deferred(NAME, locally_valid)
     }
 
     async fn revoke(&self, state: &Value) {

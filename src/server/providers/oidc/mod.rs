@@ -417,12 +417,10 @@ impl Provider for OidcProvider {
         if !ask && !expired {
             return Check::Valid;
         }
-        let answer = self.clone().ask(user_id, state).await;
-        if expired {
-            answer
-        } else {
-            answer.or_deferred(self.name())
-        }
+        self.clone()
+            .ask(user_id, state)
+            .await
+            .or_deferred(self.name(), !expired)
     }
 
     async fn revoke(&self, state: &Value) {
