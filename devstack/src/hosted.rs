@@ -118,6 +118,16 @@ pub(crate) trait Hosted: Send + Sync + 'static {
     /// What the app revoked through the provider's API, oldest first: each as
     /// `{"what": …, "email": …}` (whose session it was), so tests can tell whose ended.
     fn revocations(&self) -> Vec<Value>;
+    /// The refresh grants answered and refused as already spent.
+    fn refreshes(&self) -> Refreshes;
+}
+
+/// What an emulator counted of refresh grants: how many it answered, and how many came with
+/// a token already spent (a single-use token sent twice: what sharing refreshes prevents).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refreshes {
+    pub answered: u64,
+    pub spent_again: u64,
 }
 
 /// Where the hosted sign-in page's form posts.
@@ -135,6 +145,7 @@ pub(crate) fn routes<E: Hosted>(authorize: &str) -> Router<Arc<E>> {
         .route("/dev/users/revoke", post(revoke_user::<E>))
         .route("/dev/logouts", get(logouts::<E>))
         .route("/dev/revocations", get(revocations::<E>))
+        .route("/dev/refreshes", get(refreshes::<E>))
 }
 
 /// The callback to send the browser back to, once the request is good: the client must be the
@@ -298,6 +309,10 @@ async fn logouts<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Value> {
 
 async fn revocations<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Value> {
     Json(json!(emu.revocations()))
+}
+
+async fn refreshes<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Refreshes> {
+    Json(emu.refreshes())
 }
 
 /// `302 Found`, as the providers redirect (axum's `Redirect::to` is a 303).

@@ -80,6 +80,10 @@ struct UpArgs {
     /// Lifetime of the Stytch emulator's session JWTs (Stytch: 300).
     #[arg(long, env = "DEVSTACK_STYTCH_JWT_SECS", default_value_t = 300)]
     stytch_jwt_secs: u64,
+    /// Also start a Redis server on this port and give the app its REDIS_URL (what replicas
+    /// share; README, "Many replicas").
+    #[arg(long, env = "DEVSTACK_REDIS_PORT")]
+    redis_port: Option<u16>,
     #[command(flatten)]
     keys: KeyArgs,
 }
@@ -238,6 +242,17 @@ async fn up(args: UpArgs) -> Result<(), String> {
         env.push_str(&started.env);
         emulators.push(started.server);
     }
+    let redis = match args.redis_port {
+        Some(port) => {
+            let redis = devstack::redis::RedisServer::start(Some(port))
+                .await
+                .map_err(|e| format!("Redis: {e}"))?;
+            println!("{:<30} {}", "Redis listening on", redis.url());
+            env.push_str(&format!("REDIS_URL={}\n", redis.url()));
+            Some(redis)
+        }
+        None => None,
+    };
     // The app's session secret persists with the rest of the stack, so the app's configuration
     // stays valid across restarts (sessions themselves do not).
     let local_file = dir.join("local.env");
@@ -270,6 +285,7 @@ async fn up(args: UpArgs) -> Result<(), String> {
     if let Some(pg) = cluster {
         pg.stop().await;
     }
+    drop(redis);
     Ok(())
 }
 

@@ -2,14 +2,14 @@
 //! database up. Throwaway clusters (tests) live in a temporary directory and vanish with their
 //! process; persistent ones (the dev stack) keep their data directory between runs.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::{Pid, Uid, User, chown};
+use nix::sys::signal::Signal;
+use nix::unistd::{Uid, User, chown};
+
+use crate::process::{Child, free_port, run_as_user, spawn_tied};
 
 const ROLES_SQL: &str = include_str!("bootstrap_roles.sql");
 const DATABASE_SQL: &str = include_str!("bootstrap_database.sql");
@@ -63,10 +63,8 @@ pub struct ClusterOptions {
 pub struct Cluster {
     data_dir: PathBuf,
     port: u16,
-    pid: Pid,
     throwaway: bool,
-    /// Signalled by the waiter thread when the server process has exited.
-    exited: Mutex<Option<mpsc::Receiver<()>>>,
+    server: Child,
 }
 
 impl Cluster {
@@ -150,7 +148,7 @@ impl Cluster {
         }
         let port = match options.port {
             Some(port) => port,
-            None => free_port()?,
+            None => free_port().map_err(io("find a free port"))?,
         };
         let log_path = data_dir.join("server.log");
         let log = std::fs::File::create(&log_path).map_err(io("create server.log"))?;
@@ -180,7 +178,7 @@ impl Cluster {
                 "full_page_writes=off",
             ]);
         }
-        spawn_tied_to_this_process(
+        spawn_tied(
             cmd,
             run_as.as_ref(),
             if throwaway {
@@ -189,13 +187,13 @@ impl Cluster {
                 Signal::SIGINT
             },
         )
-        .map(|(pid, exited)| Cluster {
+        .map(|server| Cluster {
             data_dir,
             port,
-            pid,
             throwaway,
-            exited: Mutex::new(Some(exited)),
+            server,
         })
+        .map_err(io("start postgres"))
     }
 
     async fn wait_ready(&self) -> Result<(), PgError> {
@@ -211,11 +209,7 @@ impl Cluster {
             {
                 return Ok(());
             }
-            let has_exited = self.exited.lock().map_or(true, |rx| {
-                rx.as_ref()
-                    .is_some_and(|rx| !matches!(rx.try_recv(), Err(mpsc::TryRecvError::Empty)))
-            });
-            if has_exited || started.elapsed() > limit {
+            if self.server.has_exited() || started.elapsed() > limit {
                 let log =
                     std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
                 return Err(PgError::NotReady(started.elapsed(), log));
@@ -248,26 +242,13 @@ impl Cluster {
 
     /// Shuts the server down and waits for it; a throwaway cluster's directory is removed.
     pub fn stop(&mut self) {
-        let Some(exited) = self.exited.get_mut().ok().and_then(Option::take) else {
-            return;
-        };
-        // Only signal a server that is still running: once the waiter has reaped it, its pid
-        // may belong to another process. SIGINT is a fast shutdown (open transactions rolled
-        // back, then a clean checkpoint); SIGQUIT and SIGKILL only if that hangs.
-        let mut stopped = !matches!(exited.try_recv(), Err(mpsc::TryRecvError::Empty));
-        for (signal, patience) in [
+        // SIGINT is a fast shutdown (open transactions rolled back, then a clean checkpoint);
+        // SIGQUIT and SIGKILL only if that hangs.
+        let stopped = self.server.stop(&[
             (Signal::SIGINT, Duration::from_secs(30)),
             (Signal::SIGQUIT, Duration::from_secs(5)),
             (Signal::SIGKILL, Duration::from_secs(5)),
-        ] {
-            if stopped || kill(self.pid, signal).is_err() {
-                break;
-            }
-            stopped = !matches!(
-                exited.recv_timeout(patience),
-                Err(mpsc::RecvTimeoutError::Timeout)
-            );
-        }
+        ]);
         // Never delete the files of a server that might still be running.
         if self.throwaway && stopped {
             let _ = std::fs::remove_dir_all(&self.data_dir);
@@ -482,63 +463,6 @@ fn init_data_dir(
         });
     }
     Ok(())
-}
-
-fn run_as_user(cmd: &mut Command, user: Option<&User>) {
-    use std::os::unix::process::CommandExt;
-    if let Some(user) = user {
-        // std drops supplementary groups when root switches uid.
-        cmd.uid(user.uid.as_raw()).gid(user.gid.as_raw());
-    }
-}
-
-/// Spawns `cmd` from a thread that lives exactly as long as the child, with the parent-death
-/// signal set, so the child is signalled when this process ends in any way (the signal is tied
-/// to the spawning *thread*, hence the dedicated one).
-fn spawn_tied_to_this_process(
-    mut cmd: Command,
-    run_as: Option<&User>,
-    on_parent_death: Signal,
-) -> Result<(Pid, mpsc::Receiver<()>), PgError> {
-    use std::os::unix::process::CommandExt;
-    run_as_user(&mut cmd, run_as);
-    // SAFETY: the closure runs in the forked child before exec and only makes the
-    // async-signal-safe prctl(2) call. std runs it after switching uid, which matters because
-    // a credential change clears the parent-death signal.
-    unsafe {
-        cmd.pre_exec(move || {
-            nix::sys::prctl::set_pdeathsig(on_parent_death).map_err(std::io::Error::from)
-        });
-    }
-    let (pid_tx, pid_rx) = mpsc::channel();
-    let (exit_tx, exit_rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("postgres-waiter".into())
-        .spawn(move || match cmd.spawn() {
-            Ok(mut child) => {
-                let _ = pid_tx.send(Ok(child.id()));
-                let _ = child.wait();
-                let _ = exit_tx.send(());
-            }
-            Err(e) => {
-                let _ = pid_tx.send(Err(e));
-            }
-        })
-        .map_err(io("spawn postgres waiter thread"))?;
-    let pid = pid_rx
-        .recv()
-        .map_err(|_| PgError::Other("postgres waiter thread died".into()))?
-        .map_err(io("start postgres"))?;
-    let pid = i32::try_from(pid).map_err(|_| PgError::Other(format!("pid {pid} out of range")))?;
-    Ok((Pid::from_raw(pid), exit_rx))
-}
-
-fn free_port() -> Result<u16, PgError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(io("find a free port"))?;
-    Ok(listener
-        .local_addr()
-        .map_err(io("find a free port"))?
-        .port())
 }
 
 /// Throwaway clusters of processes that died without cleaning up (a killed test run, say) leave

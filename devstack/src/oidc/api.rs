@@ -214,7 +214,8 @@ pub(crate) async fn token(
     let refused = |description: &str| {
         OAuthError::new(flavor.grant_error_status(), "invalid_grant", description)
     };
-    let mut data = emu.core.data();
+    let mut guard = emu.core.data();
+    let data = &mut *guard;
     let (user, scope, nonce, login) = match req.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = req.code.as_deref().unwrap_or_default();
@@ -255,11 +256,16 @@ pub(crate) async fn token(
             let Some(grant) = data.refresh.get_mut(token) else {
                 return Err(refused("Unknown or invalid refresh token."));
             };
-            if grant.spent || grant.client_id != emu.client_id() {
+            if grant.client_id != emu.client_id() {
+                return Err(refused("Unknown or invalid refresh token."));
+            }
+            if grant.spent {
+                data.refreshes.spent_again += 1;
                 return Err(refused("Unknown or invalid refresh token."));
             }
             // Rotation: each refresh token works once and the answer carries the next.
             grant.spent = true;
+            data.refreshes.answered += 1;
             (
                 grant.user.clone(),
                 grant.scope.clone(),
@@ -282,7 +288,7 @@ pub(crate) async fn token(
             ));
         }
     };
-    let answer = tokens(&emu, &mut data, &user, &scope, nonce.as_deref(), &login)
+    let answer = tokens(&emu, data, &user, &scope, nonce.as_deref(), &login)
         .map_err(|e| OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e))?;
     // Tokens are never cached (RFC 6749 section 5.1).
     Ok((NO_STORE, Json(answer)).into_response())

@@ -152,4 +152,8 @@ impl Hosted for Emulator {
     fn revocations(&self) -> Vec<serde_json::Value> {
         self.core.data().revocations.clone()
     }
+
+    fn refreshes(&self) -> crate::hosted::Refreshes {
+        self.core.data().refreshes
+    }
 }

@@ -102,6 +102,8 @@ pub(crate) struct Data {
     pub tamper: Option<Tamper>,
     /// The last logout requests, newest last (what a test checks sign-out with).
     pub logouts: Vec<String>,
+    /// Refresh grants answered and refused as spent (`Hosted::refreshes`).
+    pub refreshes: crate::hosted::Refreshes,
     /// The tokens revoked at the revocation endpoint, newest last (`Hosted::revocations`).
     pub revocations: Vec<serde_json::Value>,
 }

@@ -139,7 +139,8 @@ pub(crate) async fn authenticate(
     if req.client_secret.as_deref() != Some(emu.api_key()) {
         return Err(ApiError::oauth("invalid_client", "Invalid client secret."));
     }
-    let mut data = emu.core.data();
+    let mut guard = emu.core.data();
+    let data = &mut *guard;
     let (user, session_id, method) = match req.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = req.code.as_deref().unwrap_or_default();
@@ -192,10 +193,12 @@ pub(crate) async fn authenticate(
                 return Err(invalid());
             };
             if refresh.spent {
+                data.refreshes.spent_again += 1;
                 return Err(invalid());
             }
             // Single use: the answer carries the next one.
             refresh.spent = true;
+            data.refreshes.answered += 1;
             let session_id = refresh.session_id.clone();
             let Some(session) = data.sessions.get(&session_id).filter(|s| !s.ended) else {
                 return Err(ApiError::oauth("invalid_grant", "Session has ended."));
@@ -222,7 +225,7 @@ pub(crate) async fn authenticate(
         .as_ref()
         .and_then(|t| t.email_verified)
         .unwrap_or(true);
-    let access_token = access_token(&emu, &mut data, &user, &session_id)
+    let access_token = access_token(&emu, data, &user, &session_id)
         .map_err(|e| ApiError::coded(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e))?;
     let refresh_token = random_token(18);
     data.refresh.insert(

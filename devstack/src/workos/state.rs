@@ -105,6 +105,8 @@ pub(crate) struct Data {
     pub tamper: Option<Tamper>,
     /// The logout requests, newest last (what tests check sign-out with).
     pub logouts: Vec<String>,
+    /// Refresh grants answered and refused as spent (`Hosted::refreshes`).
+    pub refreshes: crate::hosted::Refreshes,
     /// The JWKS answers 503 (an outage of WorkOS' key endpoint).
     pub jwks_down: bool,
     /// `authenticate` and `sessions/revoke` answer 503 (an outage of WorkOS' API).
