@@ -73,6 +73,17 @@ async fn run_serve() -> Result<(), String> {
     }
     let addr = leptos.site_addr;
     let services = Services::new(&web)?;
+    if let Some(shared) = &services.shared {
+        match shared.ping().await {
+            Ok(()) => {
+                tracing::info!("sharing limits and refreshes with the other replicas in Redis")
+            }
+            Err(e) => tracing::warn!(
+                "Redis (REDIS_URL) does not answer ({e}): this replica keeps limits and \
+                 refreshes to itself until it does"
+            ),
+        }
+    }
     let pages = Pages {
         app: || App().into_any(),
         shell: |options| shell(options).into_any(),

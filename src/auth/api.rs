@@ -37,7 +37,7 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
     let work = async {
         let email = super::model::check_email(&email)?;
         let services = services()?;
-        if let Err(wait) = services.limits.link(&email, client_ip().await) {
+        if let Err(wait) = services.limits.link(&email, client_ip().await).await {
             tracing::warn!("too many sign-in links asked for one address or from one client");
             retry_after(wait.seconds());
             return Err(AppError::TooManyLinks);

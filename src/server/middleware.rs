@@ -77,7 +77,7 @@ pub async fn resolve_session(
         .map(|ConnectInfo(peer)| *peer);
     let ip = services.limits.client_ip(request.headers(), peer);
     if let Some(ip) = ip
-        && let Err(wait) = services.limits.call_from(ip)
+        && let Err(wait) = services.limits.call_from(ip).await
     {
         tracing::warn!(%ip, path, "too many requests from one client address; refused");
         return over_limit(wait, &request);
@@ -87,7 +87,7 @@ pub async fn resolve_session(
         .resolve(&cookies, &services.providers)
         .await;
     if let Auth::SignedIn(user) = &auth
-        && let Err(wait) = services.limits.call_by(&user.user_id)
+        && let Err(wait) = services.limits.call_by(&user.user_id).await
     {
         tracing::warn!(user = %user.user_id, path, "too many requests from one user; refused");
         return over_limit(wait, &request);

@@ -16,6 +16,7 @@ pub mod providers;
 pub mod refresh;
 pub mod serve;
 pub mod session;
+pub mod shared;
 pub mod sign_in;
 pub mod state;
 pub mod status;

@@ -15,7 +15,8 @@ use url::Url;
 
 use crate::error::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Serializable: replicas hand each other a refresh's answer (`shared/flight.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum ProviderError {
     #[error("the provider could not be reached: {0}")]
     Unavailable(String),
@@ -124,7 +125,7 @@ pub struct SignInSecrets {
 }
 
 /// A verified sign-in or renewal: who, and what the session keeps to go on validating it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedIn {
     pub user_id: String,
     pub email: Option<String>,

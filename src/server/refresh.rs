@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, watch};
 
 use super::provider::{ProviderError, SignedIn};
+use super::shared::Shared;
 
 type Answer = Result<SignedIn, ProviderError>;
 
@@ -20,14 +21,17 @@ type Recent = HashMap<String, (Instant, watch::Receiver<Option<Answer>>)>;
 /// Only a holder of the sealed cookie can present that token, and such a holder is that
 /// session anyway, so handing them the answer again within the minute gives nothing away.
 ///
-/// One per provider, and this replica's requests only: with several replicas, a user's
-/// concurrent requests should reach the same one. And a refresh whose answer never arrives (a
-/// timeout after the provider spent the token) cannot be told from one that never reached it:
-/// the next request tries again, and if the token was spent, that session ends.
+/// One per provider. With `REDIS_URL`, the replicas share each refresh too (`shared_with`):
+/// this gate lets one request per replica ask Redis, and the first replica's refresh answers
+/// them all. A refresh whose answer never arrives (a timeout after the provider spent the
+/// token) cannot be told from one that never reached it: the next request tries again, and if
+/// the token was spent, that session ends.
 #[derive(Clone)]
 pub struct RefreshGate {
     recent: Arc<Mutex<Recent>>,
     remember: Duration,
+    /// What the replicas share, and the provider's name there.
+    shared: Option<(Arc<Shared>, String)>,
 }
 
 impl Default for RefreshGate {
@@ -44,7 +48,14 @@ impl RefreshGate {
         RefreshGate {
             recent: Arc::default(),
             remember,
+            shared: None,
         }
+    }
+
+    /// Shares refreshes with the other replicas through `shared`, if there is one.
+    pub fn shared_with(mut self, provider: &str, shared: Option<&Arc<Shared>>) -> Self {
+        self.shared = shared.map(|s| (s.clone(), provider.to_string()));
+        self
     }
 
     /// Forgets the answer kept for `token` (its session just ended here).
@@ -75,11 +86,17 @@ impl RefreshGate {
                     recent.insert(token.to_string(), (Instant::now(), rx.clone()));
                     let recent = self.recent.clone();
                     let key = token.to_string();
+                    let shared = self.shared.clone();
                     // In a task of its own, so the refresh runs to its end and its answer is
                     // kept even when the request that started it goes away: the provider may
                     // have spent the token already.
                     tokio::spawn(async move {
-                        let answer = refresh.await;
+                        let answer = match shared {
+                            Some((shared, provider)) => {
+                                shared.refresh_once(&provider, &key, refresh).await
+                            }
+                            None => refresh.await,
+                        };
                         if matches!(answer, Err(ProviderError::Unavailable(_))) {
                             // Not an answer about the token: the next request may try again.
                             let mut recent = recent.lock().await;

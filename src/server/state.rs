@@ -13,6 +13,7 @@ use super::limits::{LimitConfig, Limits};
 use super::providers::{self, ProviderConfig, Providers};
 use super::serve::Inbound;
 use super::session::{DEFAULT_RECHECK, SessionCookies};
+use super::shared::Shared;
 use super::token::TokenMinter;
 use crate::paths::{MAGIC_LINK, segment};
 
@@ -39,6 +40,8 @@ pub struct WebConfig {
     pub insforge: InsForgeConfig,
     /// `AUTH_PROVIDERS`, in the order the sign-in page lists them.
     pub providers: Vec<ProviderConfig>,
+    /// Where replicas share limits and refreshes (`REDIS_URL`); `None`: each keeps its own.
+    pub redis_url: Option<Secret>,
 }
 
 fn minutes(
@@ -103,6 +106,10 @@ impl WebConfig {
             limits: LimitConfig::from_source(src)?,
             insforge: InsForgeConfig::from_source(src)?,
             providers: providers::configs(src)?,
+            redis_url: src
+                .get("REDIS_URL")
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Secret::new(v.trim())),
         })
     }
 }
@@ -122,6 +129,8 @@ pub struct Services {
     pub session_minutes: u32,
     pub link_minutes: u32,
     pub limits: Limits,
+    /// What the replicas share (`REDIS_URL`).
+    pub shared: Option<Arc<Shared>>,
 }
 
 impl Services {
@@ -130,12 +139,18 @@ impl Services {
             .site_url
             .join(segment(MAGIC_LINK))
             .map_err(|e| format!("SITE_URL: {e}"))?;
+        let shared = match &config.redis_url {
+            Some(url) => Some(Arc::new(
+                Shared::new(url, &config.session_secret).map_err(|e| e.to_string())?,
+            )),
+            None => None,
+        };
         Ok(Services {
             minter: TokenMinter::new(&config.insforge.jwt_secret, config.insforge.token_ttl)
                 .map_err(|e| format!("INSFORGE_JWT_SECRET: {e}"))?,
             insforge: InsForgeClient::new(&config.insforge.url, ClientOptions::default())
                 .map_err(|e| e.to_string())?,
-            providers: Providers::new(&config.providers, &config.site_url)?,
+            providers: Providers::new(&config.providers, &config.site_url, shared.as_ref())?,
             sessions: SessionCookies::new(
                 &config.session_secret,
                 config.site_url.scheme() == "https",
@@ -148,7 +163,8 @@ impl Services {
             site_origin: config.site_url.origin().ascii_serialization(),
             session_minutes: config.session_minutes,
             link_minutes: config.link_minutes,
-            limits: Limits::new(&config.limits),
+            limits: Limits::new(&config.limits, shared.clone()),
+            shared,
         })
     }
 }

@@ -1,21 +1,25 @@
 //! Abuse limits: requests per client address and per signed-in user, and sign-in links per
 //! email address and client, per email address and per client address, each a keyed GCRA limit
-//! (`governor`: a burst of the quota, then one at a time as it refills) kept in this replica's
-//! memory. The client's address is the connection's peer, or, behind `TRUSTED_PROXY_HOPS`
+//! (a burst of the quota, then one at a time as it refills) kept in Redis when the replicas
+//! share one (`REDIS_URL`), else in this replica's memory (`governor`). The client's address is the connection's peer, or, behind `TRUSTED_PROXY_HOPS`
 //! proxies, the `X-Forwarded-For` entry the outermost trusted proxy appended: entries further
 //! left are the client's own word and are never trusted. An IPv6 client counts by its /64.
 
-use std::hash::Hash;
+mod keyed;
+
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
 
 use super::config::{ConfigError, Source, number};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use super::shared::Shared;
+pub use keyed::Wait;
+use keyed::{Keyed, Rate};
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3_600);
 
 /// The limits' settings (`RATE_LIMIT_*`, `MAGIC_LINK*`, `TRUSTED_PROXY_HOPS`).
 #[derive(Debug, Clone)]
@@ -84,63 +88,20 @@ impl Default for LimitConfig {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-/// What a refused request should wait before trying again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait(pub Duration);
-
-impl Wait {
-    /// As `Retry-After` says it: whole seconds, at least one.
-    pub fn seconds(self) -> u64 {
-        (self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0)).max(1)
-    }
-}
-
-struct Keyed<K: Hash + Eq + Clone> {
-    limiter: DefaultKeyedRateLimiter<K>,
-    checks: AtomicU64,
-}
-
-impl<K: Hash + Eq + Clone> Keyed<K> {
-    fn new(quota: Quota) -> Self {
-        Keyed {
-            limiter: RateLimiter::keyed(quota),
-            checks: AtomicU64::new(0),
-        }
-    }
-
-    fn check(&self, key: &K) -> Result<(), Wait> {
-        // Keys that have recovered their whole allowance are forgotten now and then, so the
-        // memory holds only recent callers.
-        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-            self.limiter.retain_recent();
-        }
-        self.limiter
-            .check_key(key)
-            .map_err(|not_until| Wait(not_until.wait_time_from(DefaultClock::default().now())))
-    }
-}
-
-fn per_minute(n: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
-}
-
-fn per_hour(n: u32) -> Quota {
-    Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
-}
-
 /// How many times a client's hourly links to one address every client together may ask for.
 const ADDRESS_SHARE: u32 = 4;
 
 pub struct Limits {
-    per_ip: Keyed<IpAddr>,
-    per_user: Keyed<String>,
+    per_ip: Keyed,
+    per_user: Keyed,
     /// Per address and client: one client cannot lock another out of its own sign-in.
-    link_spacing: Keyed<(String, IpAddr)>,
-    links_per_address: Keyed<(String, IpAddr)>,
+    link_spacing: Keyed,
+    links_per_address: Keyed,
     /// Per address, all clients together: many clients cannot fill one inbox.
-    links_to_address: Keyed<String>,
-    links_per_ip: Keyed<IpAddr>,
+    links_to_address: Keyed,
+    links_per_ip: Keyed,
     trusted_proxy_hops: usize,
+    shared: Option<Arc<Shared>>,
 }
 
 /// What an address is limited by: an IPv6 client usually holds a whole /64, so it counts as
@@ -168,21 +129,26 @@ fn forwarded(entry: &str) -> Option<IpAddr> {
 }
 
 impl Limits {
-    pub fn new(config: &LimitConfig) -> Self {
-        let spacing = Quota::with_period(config.link_interval.max(Duration::from_millis(1)))
-            .unwrap_or_else(|| per_minute(1));
+    /// The limits of `config`, kept in `shared` when the replicas share a Redis.
+    pub fn new(config: &LimitConfig, shared: Option<Arc<Shared>>) -> Self {
+        let to_address = config
+            .links_per_address_per_hour
+            .saturating_mul(ADDRESS_SHARE);
         Limits {
-            per_ip: Keyed::new(per_minute(config.ip_per_minute)),
-            per_user: Keyed::new(per_minute(config.user_per_minute)),
-            link_spacing: Keyed::new(spacing),
-            links_per_address: Keyed::new(per_hour(config.links_per_address_per_hour)),
-            links_to_address: Keyed::new(per_hour(
-                config
-                    .links_per_address_per_hour
-                    .saturating_mul(ADDRESS_SHARE),
-            )),
-            links_per_ip: Keyed::new(per_hour(config.links_per_ip_per_hour)),
+            per_ip: Keyed::new("ip", Rate::per(config.ip_per_minute, MINUTE)),
+            per_user: Keyed::new("user", Rate::per(config.user_per_minute, MINUTE)),
+            link_spacing: Keyed::new("link-spacing", Rate::spaced(config.link_interval)),
+            links_per_address: Keyed::new(
+                "links-per-address",
+                Rate::per(config.links_per_address_per_hour, HOUR),
+            ),
+            links_to_address: Keyed::new("links-to-address", Rate::per(to_address, HOUR)),
+            links_per_ip: Keyed::new(
+                "links-per-ip",
+                Rate::per(config.links_per_ip_per_hour, HOUR),
+            ),
             trusted_proxy_hops: config.trusted_proxy_hops,
+            shared,
         }
     }
 
@@ -215,161 +181,37 @@ impl Limits {
         trusted.or(peer)
     }
 
+    fn shared(&self) -> Option<&Arc<Shared>> {
+        self.shared.as_ref()
+    }
+
     /// A request from `ip`.
-    pub fn call_from(&self, ip: IpAddr) -> Result<(), Wait> {
-        self.per_ip.check(&limit_key(ip))
+    pub async fn call_from(&self, ip: IpAddr) -> Result<(), Wait> {
+        let key = limit_key(ip).to_string();
+        self.per_ip.check(self.shared(), &key).await
     }
 
     /// A request by the signed-in `user_id`.
-    pub fn call_by(&self, user_id: &str) -> Result<(), Wait> {
-        self.per_user.check(&user_id.to_string())
+    pub async fn call_by(&self, user_id: &str) -> Result<(), Wait> {
+        self.per_user.check(self.shared(), user_id).await
     }
 
     /// A sign-in link to `email` asked for from `ip`.
-    pub fn link(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Wait> {
+    pub async fn link(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Wait> {
         let address = email.to_lowercase();
-        let client = ip.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), limit_key);
+        let client = ip
+            .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), limit_key)
+            .to_string();
         if ip.is_some() {
-            self.links_per_ip.check(&client)?;
+            self.links_per_ip.check(self.shared(), &client).await?;
         }
-        let key = (address.clone(), client);
-        self.link_spacing.check(&key)?;
-        self.links_per_address.check(&key)?;
-        self.links_to_address.check(&address)
+        // An email address holds no space; the pair is one key.
+        let pair = format!("{address} {client}");
+        self.link_spacing.check(self.shared(), &pair).await?;
+        self.links_per_address.check(self.shared(), &pair).await?;
+        self.links_to_address.check(self.shared(), &address).await
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(forwarded: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in forwarded {
-            headers.append("x-forwarded-for", value.parse().expect("header"));
-        }
-        headers
-    }
-
-    fn limits(hops: usize) -> Limits {
-        Limits::new(&LimitConfig {
-            trusted_proxy_hops: hops,
-            ..LimitConfig::default()
-        })
-    }
-
-    #[test]
-    fn the_client_address_comes_from_the_trusted_hop_only() {
-        let peer: SocketAddr = "10.0.0.2:5000".parse().expect("peer");
-        let spoofed = headers(&["6.6.6.6, 203.0.113.7"]);
-        // No proxy: whatever the client wrote, the peer is the client.
-        assert_eq!(limits(0).client_ip(&spoofed, Some(peer)), Some(peer.ip()));
-        // One proxy: the entry it appended, not the client's own claim before it.
-        let one = "203.0.113.7".parse().ok();
-        assert_eq!(limits(1).client_ip(&spoofed, Some(peer)), one);
-        // Two proxies, the header split over two lines as some proxies send it.
-        let two = headers(&["6.6.6.6, 198.51.100.9", "203.0.113.7"]);
-        assert_eq!(
-            limits(2).client_ip(&two, Some(peer)),
-            "198.51.100.9".parse().ok()
-        );
-        // Fewer entries than trusted hops: no address to trust.
-        assert_eq!(limits(4).client_ip(&two, Some(peer)), Some(peer.ip()));
-        assert_eq!(
-            limits(1).client_ip(&headers(&["junk"]), Some(peer)),
-            Some(peer.ip())
-        );
-        // Ports and brackets, as some proxies write them.
-        let ported = headers(&["198.51.100.9:5678, [2001:db8::7]:443"]);
-        assert_eq!(
-            limits(1).client_ip(&ported, Some(peer)),
-            "2001:db8::7".parse().ok()
-        );
-        assert_eq!(
-            limits(2).client_ip(&ported, Some(peer)),
-            "198.51.100.9".parse().ok()
-        );
-        // Bytes that are not text before the proxy's entry do not hide it.
-        let mut binary = HeaderMap::new();
-        binary.append(
-            "x-forwarded-for",
-            axum::http::HeaderValue::from_bytes(b"\xff, 203.0.113.7").expect("header"),
-        );
-        assert_eq!(
-            limits(1).client_ip(&binary, Some(peer)),
-            "203.0.113.7".parse().ok()
-        );
-    }
-
-    #[test]
-    fn links_are_spaced_and_counted_per_address_and_per_client() {
-        let limits = Limits::new(&LimitConfig {
-            links_per_ip_per_hour: 3,
-            ..LimitConfig::default()
-        });
-        let ip: IpAddr = "203.0.113.7".parse().expect("ip");
-        assert_eq!(limits.link("Ann@example.com", Some(ip)), Ok(()));
-        let wait = limits
-            .link("ann@example.com", Some(ip))
-            .expect_err("a minute apart");
-        assert!((55..=60).contains(&wait.seconds()), "{wait:?}");
-        // Another client is not locked out of Ann's sign-in by this one.
-        let elsewhere: IpAddr = "198.51.100.9".parse().expect("ip");
-        assert_eq!(limits.link("ann@example.com", Some(elsewhere)), Ok(()));
-        assert_eq!(limits.link("bo@example.com", Some(ip)), Ok(()));
-        // The third link from this client was counted by the refused one too: the fourth is over.
-        let wait = limits
-            .link("cy@example.com", Some(ip))
-            .expect_err("per client");
-        assert!(wait.seconds() > 60, "{wait:?}");
-        assert_eq!(limits.link("cy@example.com", Some(elsewhere)), Ok(()));
-    }
-
-    #[test]
-    fn calls_are_counted_per_client_and_per_user() {
-        let limits = Limits::new(&LimitConfig {
-            ip_per_minute: 2,
-            user_per_minute: 1,
-            ..LimitConfig::default()
-        });
-        let ip: IpAddr = "203.0.113.7".parse().expect("ip");
-        assert_eq!(limits.call_from(ip), Ok(()));
-        assert_eq!(limits.call_from(ip), Ok(()));
-        let wait = limits.call_from(ip).expect_err("third in a minute");
-        assert!((1..=30).contains(&wait.seconds()), "{wait:?}");
-        assert_eq!(limits.call_by("user-1"), Ok(()));
-        assert!(limits.call_by("user-1").is_err());
-        assert_eq!(limits.call_by("user-2"), Ok(()));
-    }
-
-    #[test]
-    fn many_clients_together_cannot_fill_one_inbox_and_ipv6_counts_by_its_64() {
-        let limits = Limits::new(&LimitConfig {
-            links_per_address_per_hour: 1,
-            ..LimitConfig::default()
-        });
-        for n in 0..ADDRESS_SHARE {
-            let ip: IpAddr = format!("203.0.113.{n}").parse().expect("ip");
-            assert_eq!(
-                limits.link("dee@example.com", Some(ip)),
-                Ok(()),
-                "client {n}"
-            );
-        }
-        let more: IpAddr = "203.0.113.99".parse().expect("ip");
-        assert!(limits.link("dee@example.com", Some(more)).is_err());
-
-        let calls = Limits::new(&LimitConfig {
-            ip_per_minute: 1,
-            ..LimitConfig::default()
-        });
-        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
-        assert_eq!(calls.call_from(a), Ok(()));
-        assert!(calls.call_from(b).is_err(), "the same /64");
-        assert_eq!(
-            calls.call_from("2001:db8:1:3::1".parse().expect("ip")),
-            Ok(())
-        );
-    }
-}
+mod tests;

@@ -14,6 +14,7 @@ use url::Url;
 use crate::auth::model::SignInOption;
 use crate::server::config::{ConfigError, Source};
 use crate::server::provider::{Check, Provider};
+use crate::server::shared::Shared;
 
 pub mod oidc;
 pub mod stytch;
@@ -142,7 +143,13 @@ pub struct Providers {
 }
 
 impl Providers {
-    pub fn new(configs: &[ProviderConfig], site_url: &Url) -> Result<Self, String> {
+    /// The providers of `configs`; those whose refresh tokens are single-use share their
+    /// refreshes with the other replicas through `shared`.
+    pub fn new(
+        configs: &[ProviderConfig],
+        site_url: &Url,
+        shared: Option<&Arc<Shared>>,
+    ) -> Result<Self, String> {
         let http = crate::server::http::client().map_err(|e| format!("HTTP client: {e}"))?;
         let list = configs
             .iter()
@@ -152,11 +159,11 @@ impl Providers {
                         Arc::new(StytchClient::new(c).map_err(|e| e.to_string())?)
                     }
                     ProviderConfig::WorkOs(c) => {
-                        Arc::new(WorkOsClient::new(c, site_url, http.clone())?)
+                        Arc::new(WorkOsClient::new(c, site_url, http.clone())?.sharing(shared))
                     }
-                    ProviderConfig::Oidc(c) => {
-                        Arc::new(OidcProvider::new(c.clone(), site_url, http.clone())?)
-                    }
+                    ProviderConfig::Oidc(c) => Arc::new(
+                        OidcProvider::new(c.clone(), site_url, http.clone())?.sharing(shared),
+                    ),
                 })
             })
             .collect::<Result<_, _>>()?;

@@ -25,6 +25,7 @@ use crate::server::provider::{
     Check, Provider, ProviderError, SignInSecrets, SignedIn, read_state, write_state,
 };
 use crate::server::refresh::RefreshGate;
+use crate::server::shared::Shared;
 
 /// Its name in `AUTH_PROVIDERS`.
 pub const NAME: &str = "workos";
@@ -166,6 +167,12 @@ impl WorkOsClient {
             validation,
             refreshes: RefreshGate::default(),
         })
+    }
+
+    /// Shares refreshes with the other replicas (refresh tokens are single-use).
+    pub fn sharing(mut self, shared: Option<&Arc<Shared>>) -> Self {
+        self.refreshes = self.refreshes.shared_with(NAME, shared);
+        self
     }
 
     /// How soon after fetching WorkOS' keys an unknown key id may fetch them again (10 s).

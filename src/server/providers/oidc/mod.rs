@@ -28,6 +28,7 @@ use crate::server::provider::{
     Check, Provider, ProviderError, SignInSecrets, SignedIn, read_state, write_state,
 };
 use crate::server::refresh::RefreshGate;
+use crate::server::shared::Shared;
 
 mod discovery;
 mod flavors;
@@ -122,6 +123,12 @@ impl OidcProvider {
             discovered: RwLock::new(None),
             refreshes: RefreshGate::default(),
         })
+    }
+
+    /// Shares refreshes with the other replicas (many issuers rotate refresh tokens).
+    pub fn sharing(mut self, shared: Option<&Arc<Shared>>) -> Self {
+        self.refreshes = self.refreshes.shared_with(&self.config.name, shared);
+        self
     }
 
     /// How soon after fetching the provider's keys an unknown key id may fetch them again.
