@@ -7,14 +7,10 @@
 use std::sync::Arc;
 
 use devstack::stytch::{Config, Emulator};
-use insforge_auth::app::{App, shell};
-use insforge_auth::server::serve::{Inbound, serve};
-use insforge_auth::server::state::{Services, WebConfig};
-use insforge_auth::server::web::{Pages, router};
-use leptos::prelude::IntoAny;
 use tokio::net::TcpListener;
 
 use crate::hosted::{form_post, http};
+use crate::whole::{cookie_of, serve_app};
 
 struct Running {
     base: String,
@@ -43,20 +39,7 @@ async fn app(extra: &[(&'static str, &'static str)]) -> Running {
         ("TRUSTED_PROXY_HOPS", "1".into()),
     ];
     vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let web = WebConfig::from_source(&vars).expect("config");
-    let leptos = leptos::config::get_configuration(Some("Cargo.toml"))
-        .expect("leptos settings")
-        .leptos_options;
-    let pages = Pages {
-        app: || App().into_any(),
-        shell: |options| shell(options).into_any(),
-    };
-    let services = Arc::new(Services::new(&web).expect("services"));
-    let app = router(leptos, services, pages);
-    tokio::spawn(async move {
-        serve(listener, app, &Inbound::default(), std::future::pending()).await;
-    });
+    serve_app(listener, &vars).await;
     Running {
         base,
         stytch,
@@ -163,16 +146,4 @@ async fn calls_are_limited_per_signed_in_user_whatever_the_address() {
     // Someone else is not held up by it.
     let res = call(&r, "current_user", "203.0.113.23", &[], None).await;
     assert_eq!(res.status(), 200);
-}
-
-/// `name=value` of the cookie `res` sets.
-fn cookie_of(res: &reqwest::Response, name: &str) -> String {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .find(|pair| pair.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie: {:?}", res.headers()))
-        .to_string()
 }

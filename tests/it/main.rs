@@ -4,6 +4,7 @@
 
 mod common;
 mod hosted;
+mod whole;
 
 mod client;
 mod emulators;
@@ -13,6 +14,7 @@ mod limits;
 mod migrations;
 mod oidc;
 mod provider_config;
+mod replicas;
 mod revocation;
 mod rls;
 mod serve;
