@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; a second run skips what is there.
 # Debian/Ubuntu (apt) are automated; elsewhere it says what to install.
-#   scripts/setup.sh        what the tests need (wasm toolchain, PostgreSQL, Node packages, Chromium)
+#   scripts/setup.sh        what the tests need (wasm toolchain, PostgreSQL, Redis, nginx, Node
+#                           packages, Chromium)
 #   scripts/setup.sh --dev  also cargo-leptos, for `cargo leptos watch` (a long build: ~40 min
 #                           on two cores, once)
 set -euo pipefail
@@ -48,6 +49,20 @@ fi
 # PostgreSQL server binaries for the local stack (Debian keeps them in /usr/lib/postgresql/*/bin).
 if [ -z "${PG_BIN_DIR:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt_install postgresql
+fi
+
+# Redis and nginx: the replica tests run two app replicas behind nginx, sharing a Redis server
+# (`devstack up --redis-port` starts one for the dev stack too). They run their own servers, on
+# free ports: whatever Debian's packages start is not used.
+replicas=()
+if [ -z "${REDIS_SERVER:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
+  replicas+=(redis-server)
+fi
+if [ -z "${NGINX:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  replicas+=(nginx)
+fi
+if [ ${#replicas[@]} -gt 0 ]; then
+  apt_install "${replicas[@]}"
 fi
 
 # The browser half of the app compiles to wasm.

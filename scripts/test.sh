@@ -25,7 +25,7 @@ cargo clippy -p insforge-auth --lib --target wasm32-unknown-unknown --no-default
   --features hydrate --locked -- -D warnings
 leaks=$(cargo tree -p insforge-auth -e normal --target wasm32-unknown-unknown --no-default-features \
   --features hydrate --locked \
-  | grep -E -o '(axum|jsonwebtoken|leptos_axum|reqwest|tokio|tower-cookies|tower-http|hyper-util|tokio-postgres|rsa) v' | sort -u || true)
+  | grep -E -o '(axum|jsonwebtoken|leptos_axum|reqwest|tokio|tower-cookies|tower-http|hyper-util|tokio-postgres|rsa|redis|governor|aes-gcm) v' | sort -u || true)
 if [ -n "$leaks" ]; then
   echo "error: server-only crates in the browser build: $leaks" >&2
   exit 1
@@ -38,7 +38,7 @@ say "release build"
 cargo build --locked -p devstack --bin devstack
 scripts/build-site.sh
 # Belt and braces: names only server code contains must not be in the shipped wasm.
-if grep -a -q -E 'INSFORGE_JWT_SECRET|SESSION_SECRET|STYTCH_SECRET|jsonwebtoken|tower_cookies' \
+if grep -a -q -E 'INSFORGE_JWT_SECRET|SESSION_SECRET|STYTCH_SECRET|REDIS_URL|jsonwebtoken|tower_cookies' \
   target/site/pkg/insforge-auth.wasm; then
   echo "error: server-only code in target/site/pkg/insforge-auth.wasm" >&2
   exit 1
