@@ -34,9 +34,12 @@ pub struct RefreshGate {
     shared: Option<(Arc<Shared>, String)>,
 }
 
+/// How long a refresh's answer is kept for the requests that set out with the token it spent.
+pub const REMEMBER: Duration = Duration::from_secs(60);
+
 impl Default for RefreshGate {
     fn default() -> Self {
-        RefreshGate::remembering(Duration::from_secs(60))
+        RefreshGate::remembering(REMEMBER)
     }
 }
 

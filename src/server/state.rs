@@ -13,7 +13,7 @@ use super::limits::{LimitConfig, Limits};
 use super::providers::{self, ProviderConfig, Providers};
 use super::serve::Inbound;
 use super::session::{DEFAULT_RECHECK, SessionCookies};
-use super::shared::Shared;
+use super::shared::{REDIS_URL, Shared};
 use super::token::TokenMinter;
 use crate::paths::{MAGIC_LINK, segment};
 
@@ -107,7 +107,7 @@ impl WebConfig {
             insforge: InsForgeConfig::from_source(src)?,
             providers: providers::configs(src)?,
             redis_url: src
-                .get("REDIS_URL")
+                .get(REDIS_URL)
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| Secret::new(v.trim())),
         })

@@ -19,6 +19,7 @@ mod revocation;
 mod rls;
 mod serve;
 mod session_end;
+mod shared;
 mod stytch;
 mod tokens;
 mod workos;

@@ -1,9 +1,10 @@
 //! Abuse limits: requests per client address and per signed-in user, and sign-in links per
 //! email address and client, per email address and per client address, each a keyed GCRA limit
 //! (a burst of the quota, then one at a time as it refills) kept in Redis when the replicas
-//! share one (`REDIS_URL`), else in this replica's memory (`governor`). The client's address is the connection's peer, or, behind `TRUSTED_PROXY_HOPS`
-//! proxies, the `X-Forwarded-For` entry the outermost trusted proxy appended: entries further
-//! left are the client's own word and are never trusted. An IPv6 client counts by its /64.
+//! share one (`REDIS_URL`), else in this replica's memory (`governor`). The client's address is
+//! the connection's peer, or, behind `TRUSTED_PROXY_HOPS` proxies, the `X-Forwarded-For` entry
+//! the outermost trusted proxy appended: entries further left are the client's own word and are
+//! never trusted. An IPv6 client counts by its /64.
 
 mod keyed;
 

@@ -3,30 +3,35 @@
 
 use std::time::{Duration, Instant};
 
+use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 
 use super::{Shared, hex, hmac};
 use crate::server::provider::{ProviderError, SignedIn};
+use crate::server::refresh::REMEMBER;
 
 type Answer = Result<SignedIn, ProviderError>;
 
-/// How long a claim holds while its refresh runs: longer than a provider call may take.
-const CLAIM: Duration = Duration::from_secs(20);
-/// How long an answer is kept for the requests that set out with the spent token.
-const KEEP: Duration = Duration::from_secs(60);
-/// How long another replica waits for the claimant's answer.
-const WAIT: Duration = Duration::from_secs(22);
+/// How long a claim holds while its refresh runs: longer than a refresh may take (up to three
+/// provider calls of at most 15 s each, `server/http.rs`), so it never lapses under a refresh
+/// still running. Another replica waits for the answer as long; the request's own timeout
+/// (`REQUEST_TIMEOUT_SECONDS`) usually ends the wait first.
+const CLAIM: Duration = Duration::from_secs(60);
 
 const PENDING: &str = "pending:";
 const SEALED: &[u8] = b"sealed:";
 
-/// Deletes KEYS[1] if it still holds ARGV[1]: a claim is given up only by its claimant.
-const RELEASE: &str =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+/// Only the claimant settles its claim: if KEYS[1] still holds ARGV[1] (the claim), it becomes
+/// ARGV[2] (the sealed answer) for ARGV[3] ms, or, without ARGV[2], is deleted (given up).
+const SETTLE: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return redis.call('DEL', KEYS[1])
+";
 
-static RELEASE_SCRIPT: std::sync::LazyLock<redis::Script> =
-    std::sync::LazyLock::new(|| redis::Script::new(RELEASE));
+static SETTLE_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(SETTLE));
 
 /// Whether an answer says something about the token (and so is the same for everyone who
 /// carries it), rather than about the provider just now.
@@ -48,7 +53,9 @@ impl Shared {
         refresh: impl Future<Output = Answer>,
     ) -> Answer {
         let id = self.name("refresh", &[provider, token]);
-        let claim = format!("{PENDING}{}", hex(&Aes256Gcm::generate_nonce(&mut OsRng)));
+        let mut claim_id = [0u8; 16];
+        OsRng.fill_bytes(&mut claim_id);
+        let claim = format!("{PENDING}{}", hex(&claim_id));
         let mut set = redis::cmd("SET");
         set.arg(&id)
             .arg(&claim)
@@ -56,7 +63,13 @@ impl Shared {
             .arg("PX")
             .arg(CLAIM.as_millis() as u64);
         match self.run::<Option<String>>("claiming a refresh", &set).await {
-            None => refresh.await,
+            None => {
+                let answer = refresh.await;
+                // The claim may have been written though its acknowledgement was lost: settle
+                // it if so (else this does nothing), so no other replica waits on it in vain.
+                self.settle(&id, &claim, provider, token, &answer).await;
+                answer
+            }
             Some(Some(_)) => {
                 let answer = refresh.await;
                 self.settle(&id, &claim, provider, token, &answer).await;
@@ -67,34 +80,27 @@ impl Shared {
     }
 
     /// Keeps a settled answer for the other replicas; otherwise gives the claim up, so the
-    /// next request (anywhere) tries again.
+    /// next request (anywhere) tries again. Even while this replica does without Redis: the
+    /// others wait on the claim.
     async fn settle(&self, id: &str, claim: &str, provider: &str, token: &str, answer: &Answer) {
-        if settled(answer)
-            && let Some(sealed) = self.seal(id, provider, token, answer)
-        {
-            let mut set = redis::cmd("SET");
-            set.arg(id)
-                .arg(sealed)
-                .arg("PX")
-                .arg(KEEP.as_millis() as u64);
-            let _: Option<()> = self.run("keeping a refresh's answer", &set).await;
-        } else {
-            let _: Option<i64> = self
-                .invoke(
-                    "giving up a refresh claim",
-                    &RELEASE_SCRIPT,
-                    &[id],
-                    &[claim.to_string()],
-                )
-                .await;
+        let keep = REMEMBER.as_millis().to_string();
+        let sealed = settled(answer)
+            .then(|| self.seal(id, provider, token, answer))
+            .flatten();
+        let mut args: Vec<&[u8]> = vec![claim.as_bytes()];
+        if let Some(sealed) = &sealed {
+            args.extend([sealed.as_slice(), keep.as_bytes()]);
         }
+        let _: Option<redis::Value> = self
+            .invoke("settling a refresh", true, &SETTLE_SCRIPT, &[id], &args)
+            .await;
     }
 
     /// Waits for the claimant's answer.
     async fn await_answer(&self, id: &str, provider: &str, token: &str) -> Answer {
         let started = Instant::now();
         let mut pause = Duration::from_millis(5);
-        while started.elapsed() < WAIT {
+        while started.elapsed() < CLAIM {
             let mut get = redis::cmd("GET");
             get.arg(id);
             let unavailable = |why: &str| Err(ProviderError::Unavailable(why.to_string()));

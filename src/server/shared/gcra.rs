@@ -38,11 +38,12 @@ impl Shared {
         burst: u32,
     ) -> Option<Result<(), Duration>> {
         let name = self.name(kind, &[key]);
-        let args = [
-            interval.as_micros().max(1).to_string(),
-            burst.max(1).to_string(),
-        ];
-        let wait: u64 = self.invoke("rate limit", &SCRIPT, &[&name], &args).await?;
+        let interval = interval.as_micros().max(1).to_string();
+        let burst = burst.max(1).to_string();
+        let args = [interval.as_bytes(), burst.as_bytes()];
+        let wait: u64 = self
+            .invoke("rate limit", false, &SCRIPT, &[&name], &args)
+            .await?;
         Some(if wait == 0 {
             Ok(())
         } else {

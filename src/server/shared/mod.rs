@@ -9,7 +9,7 @@ mod flight;
 mod gcra;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -18,12 +18,20 @@ use sha2::Sha256;
 
 use super::config::{ConfigError, Secret};
 
+/// The variable that names the Redis.
+pub const REDIS_URL: &str = "REDIS_URL";
+
 /// How long a command may take before the request goes on without Redis. Redis answers in
-/// well under a millisecond; this is for one that is down or unreachable.
-const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
-/// After a failure, how long requests do without Redis before one tries it again: a Redis
-/// that is down costs one request a timeout, not every request.
+/// about a millisecond, even across zones over TLS; this is for one that is down or swamped,
+/// and a request makes up to six calls (a sign-in link).
+const COMMAND_TIMEOUT: Duration = Duration::from_millis(200);
+/// A connection (TCP and TLS) may take longer than a command.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// After a failure, how long requests do without Redis before one of them tries it again: a
+/// Redis that is down costs a request a timeout now and then, not every request.
 const RESTING: Duration = Duration::from_secs(2);
+/// `complained` before the first complaint.
+const NEVER: u64 = u64::MAX;
 /// The least time between two warnings that Redis fails.
 const COMPLAINT_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -34,9 +42,11 @@ pub struct Shared {
     redis: ConnectionManager,
     /// Keys Redis' key names and seals refresh answers.
     key: [u8; 32],
-    /// Unix ms until which Redis is not asked (after a failure).
+    /// What the times below count from (a monotonic clock).
+    started: Instant,
+    /// Milliseconds until which Redis is not asked (after a failure); 0: it is asked.
     resting_until: AtomicU64,
-    /// Unix ms of the last warning.
+    /// Milliseconds of the last warning, or `NEVER`.
     complained: AtomicU64,
 }
 
@@ -45,15 +55,17 @@ impl Shared {
     /// stop the app), keyed by `session_secret`.
     pub fn new(url: &Secret, session_secret: &Secret) -> Result<Self, ConfigError> {
         let invalid = |problem: String| ConfigError::Invalid {
-            name: "REDIS_URL",
+            name: REDIS_URL,
             problem,
             expected: URL_EXPECTED,
         };
         // The error would not name the password, but it is not shown either way.
         let client =
             redis::Client::open(url.expose()).map_err(|e| invalid(format!("{:?}", e.kind())))?;
+        // One reconnection attempt per command: the request does not wait for more (it goes
+        // on without Redis), and the next command tries again.
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT))
             .set_number_of_retries(1);
         let redis = ConnectionManager::new_lazy_with_config(client, config)
@@ -64,8 +76,9 @@ impl Shared {
                 session_secret.expose().as_bytes(),
                 &[b"insforge-auth shared"],
             ),
+            started: Instant::now(),
             resting_until: AtomicU64::new(0),
-            complained: AtomicU64::new(0),
+            complained: AtomicU64::new(NEVER),
         })
     }
 
@@ -98,17 +111,23 @@ impl Shared {
     /// `cmd`'s answer, or `None` when Redis does not give one in time (`what`: for the log).
     async fn run<T: FromRedisValue>(&self, what: &str, cmd: &Cmd) -> Option<T> {
         let mut redis = self.redis.clone();
-        self.bounded(what, async move { cmd.query_async(&mut redis).await })
-            .await
+        self.bounded(
+            what,
+            false,
+            async move { cmd.query_async(&mut redis).await },
+        )
+        .await
     }
 
-    /// `script`'s answer for `keys` and `args`, or `None` as for `run`.
+    /// `script`'s answer for `keys` and `args`, or `None` as for `run`. `even_resting`: asked
+    /// even while the others do without Redis (to end what this replica started there).
     async fn invoke<T: FromRedisValue>(
         &self,
         what: &str,
+        even_resting: bool,
         script: &Script,
         keys: &[&str],
-        args: &[String],
+        args: &[&[u8]],
     ) -> Option<T> {
         let mut redis = self.redis.clone();
         let mut call = script.prepare_invoke();
@@ -118,28 +137,60 @@ impl Shared {
         for arg in args {
             call.arg(arg);
         }
-        self.bounded(what, async move { call.invoke_async(&mut redis).await })
-            .await
+        self.bounded(what, even_resting, async move {
+            call.invoke_async(&mut redis).await
+        })
+        .await
+    }
+
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Whether Redis is asked now: not while resting after a failure; once the rest is over,
+    /// by one call, while the others go on without it until that one has its answer.
+    fn may_ask(&self) -> bool {
+        let until = self.resting_until.load(Ordering::Relaxed);
+        if until == 0 {
+            return true;
+        }
+        let now = self.now();
+        now >= until
+            && self
+                .resting_until
+                .compare_exchange(
+                    until,
+                    now + ms(RESTING),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
     }
 
     async fn bounded<T>(
         &self,
         what: &str,
+        even_resting: bool,
         call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Option<T> {
-        if now_ms() < self.resting_until.load(Ordering::Relaxed) {
+        if !even_resting && !self.may_ask() {
             return None;
         }
         let problem = match tokio::time::timeout(COMMAND_TIMEOUT, call).await {
-            Ok(Ok(answer)) => return Some(answer),
+            Ok(Ok(answer)) => {
+                if self.resting_until.load(Ordering::Relaxed) != 0 {
+                    self.resting_until.store(0, Ordering::Relaxed);
+                }
+                return Some(answer);
+            }
             Ok(Err(e)) => e.to_string(),
             Err(_) => format!("no answer within {COMMAND_TIMEOUT:?}"),
         };
-        let now = now_ms();
+        let now = self.now();
         self.resting_until
-            .store(now + RESTING.as_millis() as u64, Ordering::Relaxed);
+            .store(now + ms(RESTING), Ordering::Relaxed);
         let last = self.complained.load(Ordering::Relaxed);
-        if now.saturating_sub(last) >= COMPLAINT_INTERVAL.as_millis() as u64
+        if (last == NEVER || now.saturating_sub(last) >= ms(COMPLAINT_INTERVAL))
             && self
                 .complained
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
@@ -167,8 +218,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
 }
