@@ -18,7 +18,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN scripts/build-site.sh
 
-FROM debian:bookworm-slim
+FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
@@ -33,4 +33,7 @@ ENV LEPTOS_SITE_ROOT=/app/site \
     RUST_LOG=info
 USER app
 EXPOSE 3000
+# Liveness (the process serves); load balancers should route by /readyz (InsForge and the
+# providers reachable) instead.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s CMD ["/app/insforge-auth", "health"]
 CMD ["/app/insforge-auth", "serve"]

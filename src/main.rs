@@ -28,6 +28,9 @@ struct Cli {
 enum Command {
     /// Serve the web app (the default). Configuration: see `.env.example`.
     Serve,
+    /// Exit 0 if the server on LEPTOS_SITE_ADDR answers /healthz (the image's HEALTHCHECK: it
+    /// has no curl).
+    Health,
     /// Apply the migrations InsForge has not applied yet (needs INSFORGE_URL and INSFORGE_API_KEY).
     Migrate {
         #[arg(long, default_value = "migrations")]
@@ -50,6 +53,7 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         None | Some(Command::Serve) => run_serve().await,
         Some(Command::Migrate { dir }) => run_migrate(&dir).await,
+        Some(Command::Health) => run_health().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,6 +127,30 @@ async fn shutdown_signal() {
         }
     }
     tracing::info!("shutting down");
+}
+
+async fn run_health() -> Result<(), String> {
+    let mut addr = leptos::config::get_configuration(None)
+        .map_err(|e| format!("Leptos settings (LEPTOS_* variables): {e}"))?
+        .leptos_options
+        .site_addr;
+    // Listening on every interface: ask it on this one.
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{addr}{}", insforge_auth::paths::HEALTH);
+    let answer = reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(3))
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if answer.status().is_success() {
+        println!("ok");
+        Ok(())
+    } else {
+        Err(format!("{url}: {}", answer.status()))
+    }
 }
 
 async fn run_migrate(dir: &std::path::Path) -> Result<(), String> {

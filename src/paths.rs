@@ -17,8 +17,10 @@ pub const SIGNED_OUT: &str = "/login?signed_out=1";
 pub const MAGIC_LINK: &str = "/authenticate";
 /// Starts a sign-in at a provider's hosted page (axum's pattern).
 pub const PROVIDER_SIGN_IN_ROUTE: &str = "/auth/login/{provider}";
-/// For load balancers and container platforms.
+/// For load balancers and container platforms: the process serves requests.
 pub const HEALTH: &str = "/healthz";
+/// For load balancers: this replica can serve signed-in users (InsForge and the providers).
+pub const READY: &str = "/readyz";
 /// Where the server functions answer (`#[server]`'s default prefix, `/api/<endpoint>`).
 pub const SERVER_FNS: &str = "/api/";
 

@@ -143,6 +143,16 @@ impl InsForgeClient {
         })
     }
 
+    /// A harmless read with `token` (at most one of its user's ids): whether InsForge answers
+    /// and accepts the tokens this app mints.
+    pub async fn probe(&self, token: &str) -> Result<(), InsForgeError> {
+        let request = self
+            .request(Method::GET, token)
+            .query(&[("select", "id"), ("limit", "1")]);
+        let _: Vec<serde_json::Value> = json(self.send(request, Idempotent::Yes).await?).await?;
+        Ok(())
+    }
+
     /// The user's todos, newest first.
     pub async fn list_todos(&self, token: &str) -> Result<Vec<Todo>, InsForgeError> {
         let request = self.request(Method::GET, token).query(&[

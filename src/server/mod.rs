@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod migrate;
 pub mod provider;
 pub mod providers;
+pub mod ready;
 pub mod refresh;
 pub mod serve;
 pub mod session;

@@ -289,6 +289,10 @@ pub trait Provider: Send + Sync {
     /// Failures are logged: the browser's cookie goes regardless.
     async fn revoke(&self, state: &Value);
 
+    /// Whether what verifying a session needs loads now: the provider's published keys (and
+    /// an OpenID Connect issuer's discovery document). For `/readyz` and `doctor`.
+    async fn ready(&self) -> Result<(), ProviderError>;
+
     /// Where to send the browser to end its session at the provider's own site too (the
     /// provider's cookie, so the next sign-in asks again), coming back to `return_to`.
     /// `None`: nothing more for the browser to do.

@@ -13,7 +13,7 @@ use tower_cookies::CookieManagerLayer;
 
 use super::state::{AppState, Services};
 use super::{headers, sign_in, status};
-use crate::paths::{HEALTH, PROVIDER_SIGN_IN_ROUTE};
+use crate::paths::{HEALTH, PROVIDER_SIGN_IN_ROUTE, READY};
 
 /// The app's root component and its HTML shell (`app::App`, `app::shell`), handed in by `main`
 /// so that server code never imports the pages.
@@ -32,6 +32,7 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
     let mut router = Router::new()
         // For load balancers and container platforms: the process serves requests.
         .route(HEALTH, get(|| async { "ok" }))
+        .route(READY, get(super::ready::readyz))
         .route(PROVIDER_SIGN_IN_ROUTE, get(sign_in::start));
     // Each provider's callback at the path of its guide.
     for path in state.services.providers.callback_paths() {

@@ -14,6 +14,7 @@ mod limits;
 mod migrations;
 mod oidc;
 mod provider_config;
+mod ready;
 mod replicas;
 mod revocation;
 mod rls;

@@ -199,6 +199,11 @@ impl Providers {
             .collect()
     }
 
+    /// Every provider, in the sign-in page's order.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
+        self.list.iter()
+    }
+
     pub fn options(&self) -> Vec<SignInOption> {
         self.list
             .iter()

@@ -414,6 +414,14 @@ impl From<StytchError> for ProviderError {
 
 #[async_trait::async_trait]
 impl Provider for StytchClient {
+    async fn ready(&self) -> Result<(), ProviderError> {
+        self.jwks
+            .set()
+            .await
+            .map(drop)
+            .map_err(|e| ProviderError::Unavailable(format!("signing keys: {e}")))
+    }
+
     fn name(&self) -> &str {
         NAME
     }

@@ -389,6 +389,14 @@ impl WorkOsClient {
 
 #[async_trait::async_trait]
 impl Provider for WorkOsClient {
+    async fn ready(&self) -> Result<(), ProviderError> {
+        self.jwks
+            .set()
+            .await
+            .map(drop)
+            .map_err(|e| ProviderError::Unavailable(format!("signing keys: {e}")))
+    }
+
     fn name(&self) -> &str {
         NAME
     }
