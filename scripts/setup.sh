@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; a second run skips what is there.
 # Debian/Ubuntu (apt) are automated; elsewhere it says what to install.
-#   scripts/setup.sh        what the tests need (wasm toolchain, PostgreSQL, Redis, nginx, Node
-#                           packages, Chromium)
+#   scripts/setup.sh        what the tests need (wasm toolchain, PostgreSQL, Redis, nginx,
+#                           buildah and mmdebstrap, Node packages, Chromium)
 #   scripts/setup.sh --dev  also cargo-leptos, for `cargo leptos watch` (a long build: ~40 min
 #                           on two cores, once)
 set -euo pipefail
@@ -63,6 +63,15 @@ if [ -z "${NGINX:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin
 fi
 if [ ${#replicas[@]} -gt 0 ]; then
   apt_install "${replicas[@]}"
+fi
+
+# The container test (scripts/container.sh) builds the image with buildah on a Debian base made
+# by mmdebstrap: registry images cannot be pulled everywhere, Debian's packages can.
+containers=()
+command -v buildah >/dev/null 2>&1 || containers+=(buildah)
+command -v mmdebstrap >/dev/null 2>&1 || containers+=(mmdebstrap)
+if [ ${#containers[@]} -gt 0 ]; then
+  apt_install "${containers[@]}"
 fi
 
 # The browser half of the app compiles to wasm.

@@ -12,7 +12,7 @@
 set -euo pipefail
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$(dirname "$0")/.."
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+. scripts/stack.sh
 
 users=${1:-100}
 seconds=${2:-60}
@@ -28,49 +28,23 @@ if [ ! -x target/release/insforge-auth ] || [ ! -d target/site/pkg ]; then
   scripts/build-site.sh
 fi
 
-# Ports of its own, so the soak can run beside a development stack and the end-to-end tests.
-app=3300 control=7399 stytch=7340
-dir=target/soak-stack
-rm -rf "$dir"
-say "starting the local stack"
-"target/$profile/devstack" up --dir "$dir" --pg-port 54530 --insforge-port 7330 \
-  --stytch-port "$stytch" --oidc-port 7341 --workos-port 7345 --control-port "$control" \
-  --site-url "http://127.0.0.1:$app" --providers stytch >"$dir.log" 2>&1 &
-stack=$!
-server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  kill -TERM "$stack" 2>/dev/null && wait "$stack" 2>/dev/null
-  return 0
-}
-trap cleanup EXIT INT TERM
-
-wait_for() {
-  for _ in $(seq 1 240); do
-    curl -sf -o /dev/null "$1" && return 0
-    kill -0 "$stack" 2>/dev/null || { echo "error: the local stack stopped (see $dir.log)" >&2; exit 1; }
-    sleep 0.5
-  done
-  echo "error: $1 did not answer in 2 minutes" >&2
-  exit 1
-}
-wait_for "http://127.0.0.1:$control/health"
+app=3300
+start_stack target/soak-stack 7330 "$app" "$profile"
 
 say "starting the app (release)"
 (
   set -a
-  . "$dir/app.env"
+  . "$stack_dir/app.env"
   set +a
-  # Every soak user comes from 127.0.0.1: the limits per client address would stop the run.
-  export RATE_LIMIT_IP_PER_MINUTE=1000000 RATE_LIMIT_USER_PER_MINUTE=1000000 \
-    MAGIC_LINKS_PER_IP_PER_HOUR=1000000 LEPTOS_SITE_ADDR="127.0.0.1:$app" \
-    LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD RUST_LOG=warn
+  # shellcheck disable=SC2086
+  export $SOAK_LIMITS LEPTOS_SITE_ADDR="127.0.0.1:$app" LEPTOS_SITE_ROOT=target/site \
+    LEPTOS_ENV=PROD RUST_LOG=warn
   target/release/insforge-auth migrate >/dev/null
   exec target/release/insforge-auth
-) >"$dir-app.log" 2>&1 &
+) >"$stack_dir-app.log" 2>&1 &
 server=$!
 wait_for "http://127.0.0.1:$app/healthz"
 
 say "soak: $users users × $seconds s"
-"target/$profile/soak" --app "http://127.0.0.1:$app" --stytch "http://127.0.0.1:$stytch" \
-  --control "http://127.0.0.1:$control" --users "$users" --seconds "$seconds"
+"target/$profile/soak" --app "http://127.0.0.1:$app" --stytch "http://127.0.0.1:$stytch_port" \
+  --control "http://127.0.0.1:$control_port" --users "$users" --seconds "$seconds"

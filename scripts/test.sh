@@ -57,6 +57,10 @@ if grep -q "panicked at" target/e2e.log; then
 fi
 [ "$status" -eq 0 ] || exit "$status"
 
+# The image, built from this release build and run against the local stack.
+say "container (buildah)"
+scripts/container.sh
+
 # A short soak (the long one is `scripts/soak.sh`): no acknowledged write lost, no other user's
 # row, no 5xx but the faults' 503s (InsForge stopped, PostgreSQL restarted; none while Stytch's
 # keys are unreachable), each recovered from within 2 s.
