@@ -3,7 +3,7 @@
 # own. The Dockerfile's runtime stage is built with buildah from the binaries this run built
 # (its build stage's rust image cannot be pulled here, nor can debian:bookworm-slim: the base
 # is made from Debian's packages by mmdebstrap, once). In the container, as its unprivileged
-# user: `migrate` applies the migrations, `serve` answers /healthz, /readyz and the
+# user: `migrate` applies the migrations, `serve` answers /healthz, /readyz, /metrics and the
 # HEALTHCHECK's command, and a few users sign in and keep their todos (the soak's checks:
 # nothing lost, nobody else's rows), with no faults.
 #
@@ -79,7 +79,7 @@ while IFS= read -r line; do
 done <"$stack_dir/app.env"
 # shellcheck disable=SC2086
 for limit in $SOAK_LIMITS; do env_args+=(--env "$limit"); done
-env_args+=(--env "LEPTOS_SITE_ADDR=127.0.0.1:$app")
+env_args+=(--env "LEPTOS_SITE_ADDR=127.0.0.1:$app" --env "METRICS_ADDR=127.0.0.1:$((app + 1))")
 in_container() { buildah run --isolation chroot "${env_args[@]}" "$ctr" -- "$@"; }
 
 say "container: migrate"
@@ -96,7 +96,10 @@ fi
 in_container /app/insforge-auth health >/dev/null
 ready=$(curl -s "http://127.0.0.1:$app/readyz")
 [ "$ready" = ready ] || { echo "error: /readyz answered: $ready" >&2; exit 1; }
-echo "serving as uid $uid; /healthz, the HEALTHCHECK and /readyz answer"
+scrape=$(curl -sf "http://127.0.0.1:$((app + 1))/metrics")
+grep -q '^http_requests_total{route="/readyz"' <<<"$scrape" \
+  || { echo "error: /metrics does not count /readyz" >&2; exit 1; }
+echo "serving as uid $uid; /healthz, the HEALTHCHECK, /readyz and /metrics answer"
 
 say "container: users sign in and keep their todos"
 "target/$profile/soak" --app "http://127.0.0.1:$app" --stytch "http://127.0.0.1:$stytch_port" \

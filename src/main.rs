@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use insforge_auth::app::{App, shell};
 use insforge_auth::server::config::{self, Env};
+use insforge_auth::server::metrics;
 use insforge_auth::server::migrate::{self, Migrator};
 use insforge_auth::server::serve;
 use insforge_auth::server::state::{Services, WebConfig};
@@ -40,13 +41,12 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // First: `.env` may set RUST_LOG and LOG_FORMAT.
     if let Err(e) = config::load_dotenv() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = init_logs() {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
@@ -62,6 +62,30 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr, filtered by RUST_LOG (default `info`): as text, or with `LOG_FORMAT=json` one
+/// JSON object a line, each with its request's span (`id`, `method`, `path`) for log stores.
+fn init_logs() -> Result<(), String> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match std::env::var("LOG_FORMAT").as_deref().map(str::trim) {
+        Err(_) | Ok("" | "text") => logs.init(),
+        Ok("json") => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        Ok(other) => {
+            return Err(format!(
+                "LOG_FORMAT is invalid ({other:?}): text (the default) or json"
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn run_serve() -> Result<(), String> {
@@ -93,6 +117,17 @@ async fn run_serve() -> Result<(), String> {
         shell: |options| shell(options).into_any(),
     };
     let app = web::router(leptos, Arc::new(services), pages);
+    if let Some(metrics) = web.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(metrics)
+            .await
+            .map_err(|e| format!("cannot listen on {metrics} (METRICS_ADDR): {e}"))?;
+        tracing::info!("metrics on http://{metrics}{}", metrics::PATH);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics::router()).await {
+                tracing::error!("the metrics listener stopped: {e}");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;

@@ -39,6 +39,7 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
         let services = services()?;
         if let Err(wait) = services.limits.link(&email, client_ip().await).await {
             tracing::warn!("too many sign-in links asked for one address or from one client");
+            crate::server::metrics::limited("sign_in_link");
             retry_after(wait.seconds());
             return Err(AppError::TooManyLinks);
         }

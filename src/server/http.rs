@@ -47,6 +47,20 @@ impl Refusal {
     }
 }
 
+/// A provider's host, as `/metrics` labels its calls.
+pub fn host_of(url: &url::Url) -> String {
+    url.host_str().unwrap_or("unknown").to_string()
+}
+
+/// A provider call's outcome for `/metrics`: `ok`, `refused` (4xx) or `unavailable`.
+pub fn outcome(status: Option<StatusCode>) -> &'static str {
+    match status {
+        Some(s) if s.is_success() || s.is_redirection() => "ok",
+        Some(s) if s.is_client_error() && s != StatusCode::TOO_MANY_REQUESTS => "refused",
+        _ => "unavailable",
+    }
+}
+
 /// Why a provider API call has no answer to read.
 #[derive(Debug)]
 pub enum CallError {
@@ -63,7 +77,14 @@ pub async fn call_json<T: DeserializeOwned>(
     path: &str,
 ) -> Result<Result<T, Refusal>, CallError> {
     let unavailable = |e: reqwest::Error| CallError::Unavailable(e.without_url().to_string());
-    let response = request.send().await.map_err(unavailable)?;
+    let (client, request) = request.build_split();
+    let request = request.map_err(unavailable)?;
+    let host = host_of(request.url());
+    let started = std::time::Instant::now();
+    let response = client.execute(request).await;
+    let status = response.as_ref().map(reqwest::Response::status);
+    super::metrics::provider_call(&host, outcome(status.ok()), started.elapsed());
+    let response = response.map_err(unavailable)?;
     let status = response.status();
     let request_id = response
         .headers()
@@ -120,11 +141,13 @@ impl<'c> AsyncHttpClient<'c> for OidcHttp {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)
                 .map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
-            let response = self
-                .0
-                .execute(request)
-                .await
-                .map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
+            let host = host_of(request.url());
+            let started = std::time::Instant::now();
+            let response = self.0.execute(request).await;
+            let status = response.as_ref().map(reqwest::Response::status);
+            super::metrics::provider_call(&host, outcome(status.ok()), started.elapsed());
+            let response =
+                response.map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
             let status = response.status();
             if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
                 return Err(HttpError::Status(status.as_u16()));

@@ -51,6 +51,19 @@ struct ErrorBody {
 }
 
 impl InsForgeError {
+    /// Its kind, as `/metrics` labels it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InsForgeError::Unauthorized(_) => "unauthorized",
+            InsForgeError::Forbidden(_) => "forbidden",
+            InsForgeError::NotFound(_) => "not_found",
+            InsForgeError::Conflict(_) => "conflict",
+            InsForgeError::InvalidInput(_) => "invalid_input",
+            InsForgeError::Unavailable(_) => "unavailable",
+            InsForgeError::Unexpected(_) => "unexpected",
+        }
+    }
+
     pub fn from_status(status: StatusCode, body: &str) -> Self {
         let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
         // PostgREST's `details` are left out on purpose: for a constraint violation they quote
@@ -221,9 +234,22 @@ impl InsForgeClient {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
+    /// Sends, counted for `/metrics` (with its retries, as one call).
+    async fn send(
+        &self,
+        request: RequestBuilder,
+        idempotent: Idempotent,
+    ) -> Result<Response, InsForgeError> {
+        let started = std::time::Instant::now();
+        let result = self.send_with_retries(request, idempotent).await;
+        let outcome = result.as_ref().map_or_else(InsForgeError::kind, |_| "ok");
+        super::metrics::insforge_call(outcome, started.elapsed());
+        result
+    }
+
     /// Sends with retries where they are safe: reads on a failed connection, timeout or gateway
     /// error (502–504); writes only when the connection never opened (the request never left).
-    async fn send(
+    async fn send_with_retries(
         &self,
         request: RequestBuilder,
         idempotent: Idempotent,

@@ -200,12 +200,15 @@ impl JwksCache {
             url: self.url.to_string(),
             reason,
         };
-        let response = self
-            .http
-            .get(self.url.clone())
-            .send()
-            .await
-            .map_err(|e| unavailable(e.without_url().to_string()))?;
+        let started = std::time::Instant::now();
+        let response = self.http.get(self.url.clone()).send().await;
+        let status = response.as_ref().map(reqwest::Response::status);
+        super::metrics::provider_call(
+            &super::http::host_of(&self.url),
+            super::http::outcome(status.ok()),
+            started.elapsed(),
+        );
+        let response = response.map_err(|e| unavailable(e.without_url().to_string()))?;
         if !response.status().is_success() {
             return Err(unavailable(format!("status {}", response.status())));
         }

@@ -80,6 +80,7 @@ pub async fn resolve_session(
         && let Err(wait) = services.limits.call_from(ip).await
     {
         tracing::warn!(%ip, path, "too many requests from one client address; refused");
+        super::metrics::limited("ip");
         return over_limit(wait, &request);
     }
     let auth = services
@@ -90,6 +91,7 @@ pub async fn resolve_session(
         && let Err(wait) = services.limits.call_by(&user.user_id).await
     {
         tracing::warn!(user = %user.user_id, path, "too many requests from one user; refused");
+        super::metrics::limited("user");
         return over_limit(wait, &request);
     }
     if matches!(*request.method(), Method::GET | Method::HEAD) {

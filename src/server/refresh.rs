@@ -30,34 +30,46 @@ type Recent = HashMap<String, (Instant, watch::Receiver<Option<Answer>>)>;
 pub struct RefreshGate {
     recent: Arc<Mutex<Recent>>,
     remember: Duration,
-    /// What the replicas share, and the provider's name there.
-    shared: Option<(Arc<Shared>, String)>,
+    /// The provider's name: in Redis' keys and `/metrics`' labels.
+    provider: Arc<str>,
+    /// What the replicas share.
+    shared: Option<Arc<Shared>>,
+}
+
+/// A refresh's outcome, as `/metrics` labels it.
+fn outcome(answer: &Answer) -> &'static str {
+    match answer {
+        Ok(_) => "renewed",
+        Err(ProviderError::Unavailable(_) | ProviderError::Limited) => "unavailable",
+        Err(ProviderError::Refused(_)) => "refused",
+        Err(_) => "failed",
+    }
 }
 
 /// How long a refresh's answer is kept for the requests that set out with the token it spent.
 pub const REMEMBER: Duration = Duration::from_secs(60);
 
-impl Default for RefreshGate {
-    fn default() -> Self {
-        RefreshGate::remembering(REMEMBER)
-    }
-}
-
 impl RefreshGate {
+    /// The gate of `provider`'s single-use refresh tokens: each answer kept for `REMEMBER`.
+    pub fn new(provider: &str) -> Self {
+        RefreshGate::remembering(provider, REMEMBER)
+    }
+
     /// A gate that keeps each answer for `remember` (a single-use token's refresh: a minute,
     /// for requests that set out before it; a check that spends nothing: a moment, for the
     /// requests a page sends at once).
-    pub fn remembering(remember: Duration) -> Self {
+    pub fn remembering(provider: &str, remember: Duration) -> Self {
         RefreshGate {
             recent: Arc::default(),
             remember,
+            provider: provider.into(),
             shared: None,
         }
     }
 
     /// Shares refreshes with the other replicas through `shared`, if there is one.
-    pub fn shared_with(mut self, provider: &str, shared: Option<&Arc<Shared>>) -> Self {
-        self.shared = shared.map(|s| (s.clone(), provider.to_string()));
+    pub fn shared_with(mut self, shared: Option<&Arc<Shared>>) -> Self {
+        self.shared = shared.cloned();
         self
     }
 
@@ -90,16 +102,16 @@ impl RefreshGate {
                     let recent = self.recent.clone();
                     let key = token.to_string();
                     let shared = self.shared.clone();
+                    let provider = self.provider.clone();
                     // In a task of its own, so the refresh runs to its end and its answer is
                     // kept even when the request that started it goes away: the provider may
                     // have spent the token already.
                     tokio::spawn(async move {
                         let answer = match shared {
-                            Some((shared, provider)) => {
-                                shared.refresh_once(&provider, &key, refresh).await
-                            }
+                            Some(shared) => shared.refresh_once(&provider, &key, refresh).await,
                             None => refresh.await,
                         };
+                        super::metrics::refresh(&provider, outcome(&answer));
                         if matches!(answer, Err(ProviderError::Unavailable(_))) {
                             // Not an answer about the token: the next request may try again.
                             let mut recent = recent.lock().await;

@@ -42,6 +42,8 @@ pub struct WebConfig {
     pub providers: Vec<ProviderConfig>,
     /// Where replicas share limits and refreshes (`REDIS_URL`); `None`: each keeps its own.
     pub redis_url: Option<Secret>,
+    /// Where `/metrics` answers (`METRICS_ADDR`); `None`: nowhere.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 fn minutes(
@@ -73,6 +75,22 @@ fn inbound(src: &impl Source) -> Result<Inbound, ConfigError> {
         )? as usize,
         grace: secs("SHUTDOWN_GRACE_SECONDS", d.grace, 0..=3_600)?,
     })
+}
+
+/// `METRICS_ADDR`: an address to listen on, or unset.
+fn metrics_addr(src: &impl Source) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+    let Some(raw) = src.get("METRICS_ADDR").filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    raw.trim()
+        .parse()
+        .map(Some)
+        .map_err(|e| ConfigError::Invalid {
+            name: "METRICS_ADDR",
+            problem: format!("{raw:?}: {e}"),
+            expected: "an address and port to serve /metrics on, such as 0.0.0.0:9100 (a port \
+                       the load balancer does not expose)",
+        })
 }
 
 impl WebConfig {
@@ -110,6 +128,7 @@ impl WebConfig {
                 .get(REDIS_URL)
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| Secret::new(v.trim())),
+            metrics_addr: metrics_addr(src)?,
         })
     }
 }
@@ -139,6 +158,7 @@ impl Services {
             .site_url
             .join(segment(MAGIC_LINK))
             .map_err(|e| format!("SITE_URL: {e}"))?;
+        super::metrics::install();
         let shared = match &config.redis_url {
             Some(url) => Some(Arc::new(
                 Shared::new(url, &config.session_secret).map_err(|e| e.to_string())?,
@@ -257,6 +277,7 @@ mod tests {
             ("MAGIC_LINK_EXPIRATION_MINUTES", "a week"),
             ("SESSION_RECHECK_SECONDS", "0"),
             ("SESSION_RECHECK_SECONDS", "86400"),
+            ("METRICS_ADDR", "9100"),
         ] {
             let err = WebConfig::from_source(&with(name, value)).expect_err(name);
             assert_eq!(name_of(err), name, "{name}={value}");

@@ -60,7 +60,10 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
             state.services.site_origin.starts_with("https://"),
             headers::security_headers,
         ))
-        // Outermost, so the session layer's cookie changes reach the response.
+        // Outside the session layer, so its cookie changes reach the response.
         .layer(CookieManagerLayer::new())
+        // Outermost: every log line of the request carries its id, and the status counted is
+        // the one sent.
+        .layer(from_fn(super::observe::observe))
         .with_state(state)
 }

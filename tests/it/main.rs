@@ -12,6 +12,7 @@ mod id_tokens;
 mod input;
 mod limits;
 mod migrations;
+mod observe;
 mod oidc;
 mod provider_config;
 mod ready;

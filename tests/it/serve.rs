@@ -126,7 +126,7 @@ async fn a_request_past_its_time_and_one_over_the_limit_are_answered_503() {
 }
 
 /// The real server binary, configured well enough to start (nothing it calls is reachable).
-fn server(port: u16) -> tokio::process::Command {
+pub fn server(port: u16) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_insforge-auth"));
     command
         .env_clear()

@@ -233,7 +233,7 @@ impl StytchClient {
             project_id: config.project_id.clone(),
             secret: config.secret.clone(),
             validation,
-            checks: RefreshGate::remembering(Duration::from_secs(2)),
+            checks: RefreshGate::remembering(NAME, Duration::from_secs(2)),
         })
     }
 

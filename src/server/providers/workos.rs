@@ -165,13 +165,13 @@ impl WorkOsClient {
             api_key: config.api_key.clone(),
             redirect,
             validation,
-            refreshes: RefreshGate::default(),
+            refreshes: RefreshGate::new(NAME),
         })
     }
 
     /// Shares refreshes with the other replicas (refresh tokens are single-use).
     pub fn sharing(mut self, shared: Option<&Arc<Shared>>) -> Self {
-        self.refreshes = self.refreshes.shared_with(NAME, shared);
+        self.refreshes = self.refreshes.shared_with(shared);
         self
     }
 

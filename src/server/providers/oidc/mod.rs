@@ -117,17 +117,17 @@ impl OidcProvider {
             .map_err(|e| format!("{}: {e}", config.callback_path))?;
         Ok(OidcProvider {
             redirect: RedirectUrl::from_url(redirect),
+            refreshes: RefreshGate::new(&config.name),
             config,
             http: OidcHttp::new(http),
             jwks_cooldown: None,
             discovered: RwLock::new(None),
-            refreshes: RefreshGate::default(),
         })
     }
 
     /// Shares refreshes with the other replicas (many issuers rotate refresh tokens).
     pub fn sharing(mut self, shared: Option<&Arc<Shared>>) -> Self {
-        self.refreshes = self.refreshes.shared_with(&self.config.name, shared);
+        self.refreshes = self.refreshes.shared_with(shared);
         self
     }
 
