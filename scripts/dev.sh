@@ -28,6 +28,8 @@ done
 say "applying migrations/"
 set -a; . .devstack/app.env; set +a
 target/debug/insforge-auth migrate
+say "checking the configuration (insforge-auth doctor)"
+target/debug/insforge-auth doctor
 
 cat <<MSG
 

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use insforge_auth::app::{App, shell};
 use insforge_auth::server::config::{self, Env};
-use insforge_auth::server::metrics;
 use insforge_auth::server::migrate::{self, Migrator};
 use insforge_auth::server::serve;
 use insforge_auth::server::state::{Services, WebConfig};
 use insforge_auth::server::web::{self, Pages};
+use insforge_auth::server::{doctor, metrics};
 use leptos::prelude::IntoAny;
 
 #[derive(Parser)]
@@ -29,6 +29,12 @@ struct Cli {
 enum Command {
     /// Serve the web app (the default). Configuration: see `.env.example`.
     Serve,
+    /// Check the configuration against InsForge and the providers, and say what to fix (exit 1
+    /// if anything is wrong).
+    Doctor {
+        #[arg(long, default_value = "migrations")]
+        migrations: PathBuf,
+    },
     /// Exit 0 if the server on LEPTOS_SITE_ADDR answers /healthz (the image's HEALTHCHECK: it
     /// has no curl).
     Health,
@@ -54,6 +60,7 @@ async fn main() -> ExitCode {
         None | Some(Command::Serve) => run_serve().await,
         Some(Command::Migrate { dir }) => run_migrate(&dir).await,
         Some(Command::Health) => run_health().await,
+        Some(Command::Doctor { migrations }) => run_doctor(&migrations).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,6 +169,30 @@ async fn shutdown_signal() {
         }
     }
     tracing::info!("shutting down");
+}
+
+async fn run_doctor(migrations: &std::path::Path) -> Result<(), String> {
+    let report = doctor::examine(&Env, migrations).await;
+    for finding in &report.findings {
+        match &finding.problem {
+            None => println!("  ok    {}", finding.what),
+            Some(problem) => {
+                println!("  FAIL  {}: {problem}", finding.what);
+                println!("        fix: {}", finding.fix);
+            }
+        }
+    }
+    if !report.to_register.is_empty() {
+        println!("Register at the providers (their dashboards refuse other URLs):");
+        for url in &report.to_register {
+            println!("  {url}");
+        }
+    }
+    if report.healthy() {
+        Ok(())
+    } else {
+        Err("the configuration has problems (above)".into())
+    }
 }
 
 async fn run_health() -> Result<(), String> {

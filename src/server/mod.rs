@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod context;
+pub mod doctor;
 pub mod headers;
 pub mod http;
 pub mod insforge;

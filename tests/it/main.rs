@@ -7,6 +7,7 @@ mod hosted;
 mod whole;
 
 mod client;
+mod doctor;
 mod emulators;
 mod id_tokens;
 mod input;
