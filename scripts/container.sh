@@ -33,16 +33,43 @@ else
   cargo build --locked -q -p devstack -p soak --bin devstack --bin soak
 fi
 
-# One container, of this name, removed with everything else on exit (a `buildah run` that is
-# killed leaves its process behind: it is stopped by name).
-ctr=insforge-auth-test
+# The processes below `buildah run` $1, deepest last.
+descendants() {
+  local child
+  for child in $(pgrep -P "$1" || true); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+# The server in the container: the process of our `buildah run` running the binary.
+served_by() {
+  local pid
+  for pid in $(descendants "$1"); do
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^/app/insforge-auth serve'; then
+      echo "$pid"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# One container, of this name, removed with everything else on exit. A `buildah run` that is
+# killed leaves its process behind: ours is stopped by its pid. The registry's name for the
+# base is taken back, so later builds of the Dockerfile pull the real image.
+ctr=insforge-auth-test from=""
 stop_container() {
-  pkill -TERM -f '^/app/insforge-auth serve' 2>/dev/null || true
+  if [ -n "$server" ]; then
+    for pid in $(descendants "$server"); do kill -TERM "$pid" 2>/dev/null || true; done
+  fi
   stop_servers
   buildah rm "$ctr" >/dev/null 2>&1 || true
+  [ -z "$from" ] || buildah rm "$from" >/dev/null 2>&1 || true
+  buildah rmi docker.io/library/debian:bookworm-slim >/dev/null 2>&1 || true
 }
 buildah rm "$ctr" >/dev/null 2>&1 || true
-trap 'stop_container' EXIT INT TERM
+trap 'stop_container' EXIT
+trap 'exit 130' INT TERM
 
 if ! buildah inspect --type image "$base" >/dev/null 2>&1; then
   say "container: a Debian base from Debian's packages (mmdebstrap)"
@@ -51,6 +78,7 @@ if ! buildah inspect --type image "$base" >/dev/null 2>&1; then
   from=$(buildah from scratch)
   buildah add --quiet "$from" "$tar" /
   buildah commit --quiet --rm "$from" "$base" >/dev/null
+  from=""
   rm -f "$tar"
 fi
 # What the runtime stage starts FROM, standing in for the registry's image.
@@ -63,7 +91,8 @@ mkdir -p "$stage/src/target/release" "$work/context"
 cp target/release/insforge-auth "$stage/src/target/release/"
 cp -r target/site "$stage/src/target/site"
 cp -r migrations "$stage/src/migrations"
-buildah build --quiet --isolation chroot --pull=never --format docker --target runtime \
+buildah rmi "$image" >/dev/null 2>&1 || true
+buildah build --quiet --isolation chroot --pull=never --no-cache --force-rm --format docker --target runtime \
   --build-context build="$stage" -t "$image" -f Dockerfile "$work/context" >/dev/null
 healthcheck=$(buildah inspect --type image --format '{{.Docker.Config.Healthcheck.Test}}' "$image")
 case "$healthcheck" in
@@ -79,7 +108,8 @@ while IFS= read -r line; do
 done <"$stack_dir/app.env"
 # shellcheck disable=SC2086
 for limit in $SOAK_LIMITS; do env_args+=(--env "$limit"); done
-env_args+=(--env "LEPTOS_SITE_ADDR=127.0.0.1:$app" --env "METRICS_ADDR=127.0.0.1:$((app + 1))")
+# Every interface, as the image's default: `health` must find the server on this machine's.
+env_args+=(--env "LEPTOS_SITE_ADDR=0.0.0.0:$app" --env "METRICS_ADDR=127.0.0.1:$((app + 1))")
 in_container() { buildah run --isolation chroot "${env_args[@]}" "$ctr" -- "$@"; }
 
 say "container: migrate"
@@ -88,7 +118,8 @@ say "container: serve"
 in_container /app/insforge-auth serve >"$work/app.log" 2>&1 &
 server=$!
 wait_for "http://127.0.0.1:$app/healthz"
-uid=$(ps -o uid= -p "$(pgrep -f '^/app/insforge-auth serve' | head -n 1)" | tr -d ' ')
+pid=$(served_by "$server") || { echo "error: no server process under buildah run" >&2; exit 1; }
+uid=$(ps -o uid= -p "$pid" | tr -d ' ')
 if [ "$uid" = 0 ] || [ -z "$uid" ]; then
   echo "error: the server in the container runs as uid '${uid}', not an unprivileged user" >&2
   exit 1

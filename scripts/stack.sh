@@ -20,7 +20,8 @@ stop_servers() {
     wait "$stack" 2>/dev/null || true
   fi
 }
-trap 'stop_servers' EXIT INT TERM
+trap 'stop_servers' EXIT
+trap 'exit 130' INT TERM
 
 # Waits until <url> answers, for up to 2 minutes, as long as the stack runs.
 wait_for() {

@@ -71,6 +71,8 @@ async fn main() -> ExitCode {
     }
 }
 
+const LOG_FORMAT: &str = "LOG_FORMAT";
+
 /// Logs to stderr, filtered by RUST_LOG (default `info`): as text, or with `LOG_FORMAT=json` one
 /// JSON object a line, each with its request's span (`id`, `method`, `path`) for log stores.
 fn init_logs() -> Result<(), String> {
@@ -79,7 +81,7 @@ fn init_logs() -> Result<(), String> {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match std::env::var("LOG_FORMAT").as_deref().map(str::trim) {
+    match std::env::var(LOG_FORMAT).as_deref().map(str::trim) {
         Err(_) | Ok("" | "text") => logs.init(),
         Ok("json") => logs
             .json()
@@ -88,7 +90,7 @@ fn init_logs() -> Result<(), String> {
             .init(),
         Ok(other) => {
             return Err(format!(
-                "LOG_FORMAT is invalid ({other:?}): text (the default) or json"
+                "{LOG_FORMAT} is invalid ({other:?}): text (the default) or json"
             ));
         }
     }
@@ -127,7 +129,7 @@ async fn run_serve() -> Result<(), String> {
     if let Some(metrics) = web.metrics_addr {
         let listener = tokio::net::TcpListener::bind(metrics)
             .await
-            .map_err(|e| format!("cannot listen on {metrics} (METRICS_ADDR): {e}"))?;
+            .map_err(|e| format!("cannot listen on {metrics} ({}): {e}", metrics::ADDR_VAR))?;
         tracing::info!("metrics on http://{metrics}{}", metrics::PATH);
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, metrics::router()).await {
@@ -200,12 +202,21 @@ async fn run_health() -> Result<(), String> {
         .map_err(|e| format!("Leptos settings (LEPTOS_* variables): {e}"))?
         .leptos_options
         .site_addr;
-    // Listening on every interface: ask it on this one.
+    // Listening on every interface: ask it on this machine's.
     if addr.ip().is_unspecified() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        addr.set_ip(if addr.is_ipv6() {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        });
     }
     let url = format!("http://{addr}{}", insforge_auth::paths::HEALTH);
-    let answer = reqwest::Client::new()
+    // Never through a proxy from HTTP_PROXY: the server is on this machine.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = client
         .get(&url)
         .timeout(std::time::Duration::from_secs(3))
         .send()

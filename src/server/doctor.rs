@@ -8,10 +8,13 @@ use std::path::Path;
 use super::config::{ConfigError, Source, admin_api_key};
 use super::insforge::InsForgeError;
 use super::migrate::{self, Migrator};
+use super::provider::ProviderError;
 use super::state::{Services, WebConfig};
 
 /// The subject of the probe's token: a user with no rows.
 const PROBE_SUBJECT: &str = "doctor";
+/// How long a provider may take to show its discovery and keys.
+const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// One thing checked: `problem` and `fix` when it is wrong.
 #[derive(Debug)]
@@ -79,23 +82,30 @@ pub async fn examine(src: &impl Source, migrations: &Path) -> Report {
     };
     report.findings.push(Finding::ok("settings"));
     report.findings.push(insforge(&services, &config).await);
-    if let Some(finding) = applied(src, &config, migrations).await {
-        report.findings.push(finding);
-    }
+    report
+        .findings
+        .push(applied(src, &config, migrations).await);
     for provider in services.providers.all() {
         let what = format!("{}: discovery and signing keys", provider.name());
-        report.findings.push(match provider.ready().await {
-            Ok(()) => Finding::ok(what),
-            Err(e) => Finding::wrong(
-                what,
-                e.to_string(),
-                format!(
-                    "check the {} settings (README and .env.example) and that this machine \
+        let ready = tokio::time::timeout(PROVIDER_TIMEOUT, provider.ready()).await;
+        report.findings.push(
+            match ready.unwrap_or_else(|_| {
+                Err(ProviderError::Unavailable(format!(
+                    "no answer within {PROVIDER_TIMEOUT:?}"
+                )))
+            }) {
+                Ok(()) => Finding::ok(what),
+                Err(e) => Finding::wrong(
+                    what,
+                    e.to_string(),
+                    format!(
+                        "check the {} settings (README and .env.example) and that this machine \
                      reaches it",
-                    provider.name()
+                        provider.name()
+                    ),
                 ),
-            ),
-        });
+            },
+        );
         if let Some(callback) = provider.callback_url() {
             report.to_register.push(format!(
                 "{}: allowed callback (redirect) URL {callback}, allowed sign-out URL {}",
@@ -142,29 +152,34 @@ async fn insforge(services: &Services, config: &WebConfig) -> Finding {
 }
 
 /// The migrations this release expects, against those the project has (with the admin key;
-/// without it, not checked).
-async fn applied(src: &impl Source, config: &WebConfig, dir: &Path) -> Option<Finding> {
+/// without it, said to be not checked).
+async fn applied(src: &impl Source, config: &WebConfig, dir: &Path) -> Finding {
     let what = "migrations";
     let key = match admin_api_key(src) {
         Ok(key) => key,
-        Err(ConfigError::Missing { .. }) => return None,
-        Err(e) => return Some(Finding::wrong(what, e.to_string(), "see .env.example")),
+        Err(ConfigError::Missing { .. }) => {
+            return Finding::ok(format!(
+                "{what}: not checked (set INSFORGE_API_KEY to compare them with {})",
+                dir.display()
+            ));
+        }
+        Err(e) => return Finding::wrong(what, e.to_string(), "see .env.example"),
     };
     let files = match migrate::read_dir(dir) {
         Ok(files) => files,
         Err(e) => {
-            return Some(Finding::wrong(
+            return Finding::wrong(
                 what,
                 e.to_string(),
                 "run the doctor where the release's migrations/ folder is (or pass --migrations)",
-            ));
+            );
         }
     };
     let have = match Migrator::new(&config.insforge.url, key) {
         Ok(migrator) => migrator.applied().await,
         Err(e) => Err(e),
     };
-    Some(match have {
+    match have {
         Ok(have) => {
             let missing: Vec<String> = files
                 .iter()
@@ -186,5 +201,5 @@ async fn applied(src: &impl Source, config: &WebConfig, dir: &Path) -> Option<Fi
             e.to_string(),
             "check INSFORGE_API_KEY (the project's admin key, ik_…)",
         ),
-    })
+    }
 }

@@ -79,16 +79,16 @@ pub async fn call_json<T: DeserializeOwned>(
     let unavailable = |e: reqwest::Error| CallError::Unavailable(e.without_url().to_string());
     let (client, request) = request.build_split();
     let request = request.map_err(unavailable)?;
-    let host = host_of(request.url());
-    let started = std::time::Instant::now();
+    let call = super::metrics::Call::provider(host_of(request.url()));
     let response = client.execute(request).await;
-    let status = response.as_ref().map(reqwest::Response::status);
-    super::metrics::provider_call(&host, outcome(status.ok()), started.elapsed());
+    call.finished(outcome(
+        response.as_ref().map(reqwest::Response::status).ok(),
+    ));
     let response = response.map_err(unavailable)?;
     let status = response.status();
     let request_id = response
         .headers()
-        .get("x-request-id")
+        .get(&super::observe::REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let body = response.bytes().await.map_err(unavailable)?;
@@ -141,11 +141,11 @@ impl<'c> AsyncHttpClient<'c> for OidcHttp {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)
                 .map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
-            let host = host_of(request.url());
-            let started = std::time::Instant::now();
+            let call = super::metrics::Call::provider(host_of(request.url()));
             let response = self.0.execute(request).await;
-            let status = response.as_ref().map(reqwest::Response::status);
-            super::metrics::provider_call(&host, outcome(status.ok()), started.elapsed());
+            call.finished(outcome(
+                response.as_ref().map(reqwest::Response::status).ok(),
+            ));
             let response =
                 response.map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
             let status = response.status();

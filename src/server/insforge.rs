@@ -240,10 +240,9 @@ impl InsForgeClient {
         request: RequestBuilder,
         idempotent: Idempotent,
     ) -> Result<Response, InsForgeError> {
-        let started = std::time::Instant::now();
+        let call = super::metrics::Call::insforge();
         let result = self.send_with_retries(request, idempotent).await;
-        let outcome = result.as_ref().map_or_else(InsForgeError::kind, |_| "ok");
-        super::metrics::insforge_call(outcome, started.elapsed());
+        call.finished(result.as_ref().map_or_else(InsForgeError::kind, |_| "ok"));
         result
     }
 

@@ -127,6 +127,11 @@ impl JwksCache {
         .await
     }
 
+    /// Whether the keys load (cached, or fetched now): for `Provider::ready`.
+    pub async fn ready(&self) -> Result<(), JwksError> {
+        self.set().await.map(drop)
+    }
+
     /// The whole published set (fetched once if nothing is cached yet): for a token without a
     /// `kid`, which OpenID Connect allows when the set has a single key.
     pub async fn set(&self) -> Result<Vec<serde_json::Value>, JwksError> {
@@ -200,14 +205,11 @@ impl JwksCache {
             url: self.url.to_string(),
             reason,
         };
-        let started = std::time::Instant::now();
+        let call = super::metrics::Call::provider(super::http::host_of(&self.url));
         let response = self.http.get(self.url.clone()).send().await;
-        let status = response.as_ref().map(reqwest::Response::status);
-        super::metrics::provider_call(
-            &super::http::host_of(&self.url),
-            super::http::outcome(status.ok()),
-            started.elapsed(),
-        );
+        call.finished(super::http::outcome(
+            response.as_ref().map(reqwest::Response::status).ok(),
+        ));
         let response = response.map_err(|e| unavailable(e.without_url().to_string()))?;
         if !response.status().is_success() {
             return Err(unavailable(format!("status {}", response.status())));

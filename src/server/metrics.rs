@@ -6,7 +6,7 @@
 //! business.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::header;
@@ -17,6 +17,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// Where the scrape answers (on `METRICS_ADDR`).
 pub const PATH: &str = "/metrics";
+/// The variable naming the metrics port's address.
+pub const ADDR_VAR: &str = "METRICS_ADDR";
 /// Latency buckets, seconds: from a cached page to a request that timed out.
 const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -37,13 +39,17 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             match recorder {
                 Ok(Ok(handle)) => {
                     let upkeep = handle.clone();
-                    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                        runtime.spawn(async move {
+                    // A thread, not a task: the recorder outlives whichever runtime installed it.
+                    let started = std::thread::Builder::new()
+                        .name("metrics-upkeep".into())
+                        .spawn(move || {
                             loop {
-                                tokio::time::sleep(UPKEEP).await;
+                                std::thread::sleep(UPKEEP);
                                 upkeep.run_upkeep();
                             }
                         });
+                    if let Err(e) = started {
+                        tracing::warn!("no metrics upkeep: {e}");
                     }
                     Some(handle)
                 }
@@ -60,7 +66,7 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// The scrape.
+/// The scrape (empty when another recorder holds the process).
 pub async fn render() -> impl IntoResponse {
     let text = install().map(PrometheusHandle::render).unwrap_or_default();
     (
@@ -72,36 +78,99 @@ pub async fn render() -> impl IntoResponse {
     )
 }
 
-/// The router of the metrics port.
+/// The metrics port's only route.
 pub fn router() -> Router {
     Router::new().route(PATH, get(render))
 }
 
-/// A request answered: `route` is its pattern (never the raw path: that is unbounded).
-pub fn http_request(route: &str, method: &str, status: u16, elapsed: Duration) {
-    counter!(
-        "http_requests_total",
-        "route" => route.to_string(),
-        "method" => method.to_string(),
-        "status" => status.to_string()
-    )
-    .increment(1);
-    histogram!("http_request_duration_seconds", "route" => route.to_string())
-        .record(elapsed.as_secs_f64());
+/// What a timed call is.
+enum Kind {
+    /// A request to this app; `fallback` labels it if no route matched.
+    Request {
+        method: &'static str,
+        fallback: &'static str,
+    },
+    InsForge,
+    Provider {
+        host: String,
+    },
 }
 
-/// A call to InsForge (with its retries): `ok`, or the error's kind.
-pub fn insforge_call(outcome: &'static str, elapsed: Duration) {
-    counter!("insforge_calls_total", "outcome" => outcome).increment(1);
-    histogram!("insforge_call_duration_seconds", "outcome" => outcome)
-        .record(elapsed.as_secs_f64());
+/// A call being timed. Recorded when it ends, or as `cancelled` if it is dropped first (a
+/// timeout, a client gone away): an outage must not thin out the samples that show it.
+pub struct Call {
+    kind: Kind,
+    started: Instant,
+    done: bool,
 }
 
-/// A call to a provider at `host`: `ok`, `refused` (4xx) or `unavailable`.
-pub fn provider_call(host: &str, outcome: &'static str, elapsed: Duration) {
-    counter!("provider_calls_total", "host" => host.to_string(), "outcome" => outcome).increment(1);
-    histogram!("provider_call_duration_seconds", "host" => host.to_string())
-        .record(elapsed.as_secs_f64());
+impl Call {
+    fn start(kind: Kind) -> Self {
+        Call {
+            kind,
+            started: Instant::now(),
+            done: false,
+        }
+    }
+
+    /// A request with this method label; `fallback` is its route label if none matched.
+    pub fn request(method: &'static str, fallback: &'static str) -> Self {
+        Call::start(Kind::Request { method, fallback })
+    }
+
+    /// A call to InsForge (with its retries).
+    pub fn insforge() -> Self {
+        Call::start(Kind::InsForge)
+    }
+
+    /// A call to a provider at `host`.
+    pub fn provider(host: String) -> Self {
+        Call::start(Kind::Provider { host })
+    }
+
+    /// The request was answered with `status`, having matched `route` (its pattern: never the
+    /// raw path, which is unbounded).
+    pub fn answered(mut self, route: Option<String>, status: u16) {
+        self.done = true;
+        self.record(route, &status.to_string());
+    }
+
+    /// The call ended: `ok`, or what went wrong.
+    pub fn finished(mut self, outcome: &'static str) {
+        self.done = true;
+        self.record(None, outcome);
+    }
+
+    fn record(&self, route: Option<String>, outcome: &str) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let outcome = outcome.to_string();
+        match &self.kind {
+            Kind::Request { method, fallback } => {
+                let route = route.unwrap_or_else(|| fallback.to_string());
+                counter!("http_requests_total", "route" => route.clone(), "method" => *method, "status" => outcome)
+                    .increment(1);
+                histogram!("http_request_duration_seconds", "route" => route).record(seconds);
+            }
+            Kind::InsForge => {
+                counter!("insforge_calls_total", "outcome" => outcome.clone()).increment(1);
+                histogram!("insforge_call_duration_seconds", "outcome" => outcome).record(seconds);
+            }
+            Kind::Provider { host } => {
+                counter!("provider_calls_total", "host" => host.clone(), "outcome" => outcome)
+                    .increment(1);
+                histogram!("provider_call_duration_seconds", "host" => host.clone())
+                    .record(seconds);
+            }
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if !self.done {
+            self.record(None, "cancelled");
+        }
+    }
 }
 
 /// A refresh (or Stytch session check) asked of `provider`.

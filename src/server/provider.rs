@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use super::jwks::JwksError;
 use crate::error::AppError;
 
 /// Serializable: replicas hand each other a refresh's answer (`shared/flight.rs`).
@@ -40,6 +41,13 @@ pub enum ProviderError {
     LinkOtherBrowser,
     #[error("the provider is limiting the app's requests")]
     Limited,
+}
+
+/// Keys that cannot be loaded: the provider cannot be asked now.
+impl From<JwksError> for ProviderError {
+    fn from(e: JwksError) -> Self {
+        ProviderError::Unavailable(format!("signing keys: {e}"))
+    }
 }
 
 /// What the user was doing when a provider failed: what they are told depends on it.

@@ -3,20 +3,23 @@
 //! provider's keys (and an OpenID Connect issuer's discovery) must load. `/healthz` says only
 //! that the process serves; a load balancer sends users to replicas that are ready.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::future::join_all;
 use serde::Serialize;
+use tokio::sync::Mutex;
 
 use super::insforge::InsForgeError;
 use super::state::{AppState, Services};
 
-/// How long each check may take: a probe must answer before the balancer gives up on it.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long each check may take: a probe must answer before the balancer gives up on it
+/// (give the probe a timeout of 3 s or more).
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long an answer is kept.
+const KEEP: Duration = Duration::from_secs(2);
 /// The subject of the probe's token: a user with no rows.
 const PROBE_SUBJECT: &str = "readiness-probe";
 
@@ -42,7 +45,8 @@ async fn bounded<E: std::fmt::Display>(
     }
 }
 
-/// InsForge's and each provider's state, checked at once.
+/// InsForge's and each provider's state, checked at once. A provider whose keys are cached is
+/// ready even while it is unreachable: sessions still verify against those keys.
 pub async fn check(services: &Services) -> Vec<Readiness> {
     let insforge = bounded("insforge", async {
         let token = services
@@ -65,18 +69,38 @@ pub async fn check(services: &Services) -> Vec<Readiness> {
     providers
 }
 
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    let checks = check(&state.services).await;
-    let failing: Vec<&Readiness> = checks.iter().filter(|c| c.problem.is_some()).collect();
+/// The last answer, kept a moment: many balancers probing cost InsForge one read a moment,
+/// and one check runs at a time.
+#[derive(Default)]
+pub struct Cache(Mutex<Option<(Instant, Vec<String>)>>);
+
+/// The names of what is not ready (the details go to the log, not to whoever asks).
+async fn not_ready(services: &Services, cache: &Cache) -> Vec<String> {
+    let mut last = cache.0.lock().await;
+    if let Some((at, failing)) = last.as_ref()
+        && at.elapsed() < KEEP
+    {
+        return failing.clone();
+    }
+    let mut failing = Vec::new();
+    for c in check(services).await {
+        if let Some(problem) = c.problem {
+            tracing::warn!(dependency = %c.name, "not ready: {problem}");
+            failing.push(c.name);
+        }
+    }
+    *last = Some((Instant::now(), failing.clone()));
+    failing
+}
+
+pub async fn readyz(state: AppState, cache: &Cache) -> Response {
+    let failing = not_ready(&state.services, cache).await;
     if failing.is_empty() {
         return "ready".into_response();
     }
-    for c in &failing {
-        tracing::warn!(
-            dependency = %c.name,
-            "not ready: {}",
-            c.problem.as_deref().unwrap_or_default()
-        );
-    }
-    (StatusCode::SERVICE_UNAVAILABLE, Json(checks)).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({ "not_ready": failing })),
+    )
+        .into_response()
 }

@@ -69,6 +69,8 @@ fn bounded(router: Router, inbound: &Inbound) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             inbound.request,
         ))
+        // Outermost: requests cut off or shed above are logged and counted too.
+        .layer(axum::middleware::from_fn(super::observe::observe))
 }
 
 async fn overloaded(e: BoxError) -> Response {

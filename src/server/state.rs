@@ -10,6 +10,7 @@ use url::Url;
 use super::config::{ConfigError, InsForgeConfig, Secret, Source, number, parse_url, required};
 use super::insforge::{ClientOptions, InsForgeClient};
 use super::limits::{LimitConfig, Limits};
+use super::metrics::ADDR_VAR;
 use super::providers::{self, ProviderConfig, Providers};
 use super::serve::Inbound;
 use super::session::{DEFAULT_RECHECK, SessionCookies};
@@ -79,14 +80,14 @@ fn inbound(src: &impl Source) -> Result<Inbound, ConfigError> {
 
 /// `METRICS_ADDR`: an address to listen on, or unset.
 fn metrics_addr(src: &impl Source) -> Result<Option<std::net::SocketAddr>, ConfigError> {
-    let Some(raw) = src.get("METRICS_ADDR").filter(|v| !v.trim().is_empty()) else {
+    let Some(raw) = src.get(ADDR_VAR).filter(|v| !v.trim().is_empty()) else {
         return Ok(None);
     };
     raw.trim()
         .parse()
         .map(Some)
         .map_err(|e| ConfigError::Invalid {
-            name: "METRICS_ADDR",
+            name: ADDR_VAR,
             problem: format!("{raw:?}: {e}"),
             expected: "an address and port to serve /metrics on, such as 0.0.0.0:9100 (a port \
                        the load balancer does not expose)",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use leptos::prelude::*;
@@ -32,7 +33,12 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
     let mut router = Router::new()
         // For load balancers and container platforms: the process serves requests.
         .route(HEALTH, get(|| async { "ok" }))
-        .route(READY, get(super::ready::readyz))
+        .route(READY, {
+            let cache = Arc::new(super::ready::Cache::default());
+            get(move |State(state): State<AppState>| async move {
+                super::ready::readyz(state, &cache).await
+            })
+        })
         .route(PROVIDER_SIGN_IN_ROUTE, get(sign_in::start));
     // Each provider's callback at the path of its guide.
     for path in state.services.providers.callback_paths() {
@@ -62,8 +68,7 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
         ))
         // Outside the session layer, so its cookie changes reach the response.
         .layer(CookieManagerLayer::new())
-        // Outermost: every log line of the request carries its id, and the status counted is
-        // the one sent.
-        .layer(from_fn(super::observe::observe))
+        // For `observe`, outside the router (`serve::bounded`).
+        .layer(from_fn(super::observe::note_route))
         .with_state(state)
 }

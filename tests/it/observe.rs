@@ -5,12 +5,11 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use devstack::stytch::{Config, Emulator};
+use insforge_auth::paths::{HEALTH, READY};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::hosted::{http, listener};
-use crate::whole::serve_app;
+use crate::hosted::http;
 
 fn free_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
@@ -29,13 +28,21 @@ async fn every_log_line_of_a_request_carries_its_id_and_metrics_count_it() {
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+    while reqwest::get(format!("{base}{HEALTH}")).await.is_err() {
         assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The image's HEALTHCHECK: the binary asks the server on LEPTOS_SITE_ADDR.
+    let health = crate::serve::server(port)
+        .arg("health")
+        .output()
+        .await
+        .expect("health");
+    assert!(health.status.success(), "{health:?}");
+
     // Stytch is unreachable here: /readyz logs why, within the request.
     let res = http()
-        .get(format!("{base}/readyz"))
+        .get(format!("{base}{READY}"))
         .header("x-request-id", "lb-7f3a")
         .send()
         .await
@@ -47,7 +54,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_metrics_count_it() {
         .to_string();
     assert_eq!(id.len(), 32, "{id}");
     let other = http()
-        .get(format!("{base}/healthz"))
+        .get(format!("{base}{HEALTH}"))
         .send()
         .await
         .expect("get");
@@ -83,6 +90,20 @@ async fn every_log_line_of_a_request_carries_its_id_and_metrics_count_it() {
     assert_eq!(answered["span"]["path"], "/readyz");
     assert_eq!(answered["span"]["upstream"], "lb-7f3a");
 
+    // A scanner's guess and an invented method are counted, but neither makes a label.
+    let probe = format!("/scanner-{}", uuid::Uuid::new_v4().simple());
+    http()
+        .get(format!("{base}{probe}"))
+        .send()
+        .await
+        .expect("get");
+    let brew = reqwest::Method::from_bytes(b"BREW").expect("a method");
+    http()
+        .request(brew, format!("{base}{HEALTH}"))
+        .send()
+        .await
+        .expect("brew");
+
     // The scrape, on its own port (and not on the app's).
     let scrape = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
         .await
@@ -109,42 +130,31 @@ async fn every_log_line_of_a_request_carries_its_id_and_metrics_count_it() {
         text.contains("provider_calls_total{host=\"127.0.0.1\",outcome=\"unavailable\"}"),
         "{text}"
     );
-    let app = reqwest::get(format!("{base}/metrics")).await.expect("get");
+    assert!(!text.contains(&probe), "a raw path as a label");
+    assert!(!text.contains("BREW"), "an invented method as a label");
+    assert!(
+        text.contains("route=\"unmatched\",method=\"GET\",status=\"404\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("method=\"other\""), "{text}");
+    let app = reqwest::get(format!("{base}{}", insforge_auth::server::metrics::PATH))
+        .await
+        .expect("get");
     assert_ne!(app.status(), 200);
 }
 
 #[tokio::test]
-async fn routes_are_counted_by_pattern_never_by_raw_path() {
-    let project = crate::common::project();
-    let config = Config::generate();
-    let stytch = Emulator::new(config.clone()).expect("keys");
-    let server = stytch.serve(listener().await).expect("serve");
-    let app = listener().await;
-    let base = format!("http://{}", app.local_addr().expect("addr"));
-    let vars: Vec<(&str, String)> = vec![
-        ("SITE_URL", base.clone()),
-        ("SESSION_SECRET", "s".repeat(40)),
-        ("INSFORGE_URL", project.url.clone()),
-        ("INSFORGE_JWT_SECRET", project.keys.jwt_secret.clone()),
-        ("STYTCH_PROJECT_ID", config.project_id.clone()),
-        ("STYTCH_SECRET", config.secret.clone()),
-        ("STYTCH_API_URL", server.url()),
-    ];
-    serve_app(app, &vars).await;
-    let probe = format!("/scanner-{}", uuid::Uuid::new_v4().simple());
-    for path in ["/readyz", &probe] {
-        http()
-            .get(format!("{base}{path}"))
-            .send()
-            .await
-            .expect("get");
-    }
-    let handle = insforge_auth::server::metrics::install().expect("the recorder");
-    let text = handle.render();
-    assert!(!text.contains(&probe), "a raw path as a label");
-    assert!(text.contains("route=\"unmatched\""), "{text}");
+async fn an_unknown_log_format_stops_the_server_with_its_name() {
+    let out = crate::serve::server(free_port())
+        .env("LOG_FORMAT", "xml")
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        text.contains("insforge_calls_total{outcome=\"ok\"}"),
-        "{text}"
+        stderr.contains("LOG_FORMAT is invalid (\"xml\")"),
+        "{stderr}"
     );
 }

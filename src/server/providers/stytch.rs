@@ -415,11 +415,7 @@ impl From<StytchError> for ProviderError {
 #[async_trait::async_trait]
 impl Provider for StytchClient {
     async fn ready(&self) -> Result<(), ProviderError> {
-        self.jwks
-            .set()
-            .await
-            .map(drop)
-            .map_err(|e| ProviderError::Unavailable(format!("signing keys: {e}")))
+        Ok(self.jwks.ready().await?)
     }
 
     fn name(&self) -> &str {

@@ -390,11 +390,7 @@ impl WorkOsClient {
 #[async_trait::async_trait]
 impl Provider for WorkOsClient {
     async fn ready(&self) -> Result<(), ProviderError> {
-        self.jwks
-            .set()
-            .await
-            .map(drop)
-            .map_err(|e| ProviderError::Unavailable(format!("signing keys: {e}")))
+        Ok(self.jwks.ready().await?)
     }
 
     fn name(&self) -> &str {

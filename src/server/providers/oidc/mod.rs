@@ -395,13 +395,7 @@ fn token_error(
 #[async_trait::async_trait]
 impl Provider for OidcProvider {
     async fn ready(&self) -> Result<(), ProviderError> {
-        let found = self.discover().await?;
-        found
-            .jwks
-            .set()
-            .await
-            .map(drop)
-            .map_err(|e| ProviderError::Unavailable(format!("signing keys: {e}")))
+        Ok(self.discover().await?.jwks.ready().await?)
     }
 
     fn name(&self) -> &str {
