@@ -5,12 +5,15 @@
 #                           buildah and mmdebstrap, Node packages, Chromium)
 #   scripts/setup.sh --dev  also cargo-leptos, for `cargo leptos watch` (a long build: ~40 min
 #                           on two cores, once)
+#   scripts/setup.sh --serve only what serving the app on the local stack needs (PostgreSQL):
+#                           scripts/dev.sh serves with that while the rest installs
 set -euo pipefail
 # Tools installed with `cargo install` live here; a fresh shell may not have it on PATH.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$(dirname "$0")/.."
-dev=""
+dev="" serve_only=""
 [ "${1:-}" = "--dev" ] && dev=1
+[ "${1:-}" = "--serve" ] && serve_only=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -50,6 +53,8 @@ fi
 if [ -z "${PG_BIN_DIR:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt_install postgresql
 fi
+
+[ -z "$serve_only" ] || exit 0
 
 # Redis and nginx: the replica tests run two app replicas behind nginx, sharing a Redis server
 # (`devstack up --redis-port` starts one for the dev stack too). They run their own servers, on
