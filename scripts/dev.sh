@@ -94,7 +94,8 @@ while kill -0 "$rest" 2>/dev/null; do
     say "the browser half is built: pages hydrate from the next load"
     said=1
   fi
-  step=$(grep -a '==>' "$log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g; s/^==> //')
+  # Nothing logged yet is no error (pipefail would make it one).
+  step=$({ grep -a '==>' "$log" || true; } | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g; s/^==> //')
   say "still setting up in the background: ${step:-starting} (the app answers meanwhile)"
 done
 if ! wait "$rest"; then
