@@ -19,7 +19,15 @@ pub fn services() -> Result<Arc<Services>, AppError> {
     use_context::<AppState>()
         .map(|s| s.services)
         .ok_or_else(|| {
-            tracing::error!("server function called without the app state in context");
+            // At start, leptos_axum renders the app once at the empty URL to list its routes,
+            // and its resources ask too: not a fault. During a request it is one.
+            let listing_routes = use_context::<leptos_router::location::RequestUrl>()
+                .is_some_and(|url| AsRef::<str>::as_ref(&url).is_empty());
+            if !listing_routes {
+                tracing::error!("server function called without the app state in context");
+            } else {
+                tracing::debug!("server function called outside a request (listing routes)");
+            }
             AppError::Internal
         })
 }
