@@ -91,6 +91,19 @@ pub fn spawn_tied(
     })
 }
 
+/// Spawns a server the system provides (`spawn_tied`, not as another user), saying how to
+/// install it when `program` is not there.
+pub fn spawn_installed(cmd: Command, on_parent_death: Signal, install: &str) -> io::Result<Child> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    spawn_tied(cmd, None, on_parent_death).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            io::Error::new(e.kind(), format!("{program} not found: {install}"))
+        } else {
+            e
+        }
+    })
+}
+
 /// Runs `cmd` as `user`, if given.
 pub fn run_as_user(cmd: &mut Command, user: Option<&User>) {
     use std::os::unix::process::CommandExt;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use crate::process::{Child, free_port, spawn_tied, wait_until};
+use crate::process::{Child, free_port, spawn_installed, wait_until};
 
 pub struct RoundRobin {
     port: u16,
@@ -97,16 +97,8 @@ impl RoundRobin {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
-        let server = spawn_tied(cmd, None, Signal::SIGTERM).map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                io::Error::new(
-                    e.kind(),
-                    "nginx not found: install it with `apt-get install nginx` (or set NGINX)",
-                )
-            } else {
-                e
-            }
-        })?;
+        let install = "install it with `apt-get install nginx` (or set NGINX)";
+        let server = spawn_installed(cmd, Signal::SIGTERM, install)?;
         let proxy = RoundRobin {
             port,
             server,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::process::{Child, free_port, spawn_tied, wait_until};
+use crate::process::{Child, free_port, spawn_installed, wait_until};
 
 pub struct RedisServer {
     port: u16,
@@ -35,20 +35,8 @@ impl RedisServer {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
-        let server = spawn_tied(cmd, None, Signal::SIGTERM).map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "{} not found: install it with `apt-get install redis-server` (or set \
-                         REDIS_SERVER to its path)",
-                        program()
-                    ),
-                )
-            } else {
-                e
-            }
-        })?;
+        let install = "install it with `apt-get install redis-server` (or set REDIS_SERVER)";
+        let server = spawn_installed(cmd, Signal::SIGTERM, install)?;
         let redis = RedisServer { port, server };
         if !wait_until(&redis.server, Duration::from_secs(20), || ping(port)).await {
             return Err(io::Error::other(format!(

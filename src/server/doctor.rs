@@ -11,8 +11,6 @@ use super::migrate::{self, Migrator};
 use super::provider::ProviderError;
 use super::state::{Services, WebConfig};
 
-/// The subject of the probe's token: a user with no rows.
-const PROBE_SUBJECT: &str = "doctor";
 /// How long a provider may take to show its discovery and keys.
 const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -126,11 +124,7 @@ pub async fn examine(src: &impl Source, migrations: &Path) -> Report {
 /// InsForge answers, and takes the tokens minted with the configured secret.
 async fn insforge(services: &Services, config: &WebConfig) -> Finding {
     let what = format!("InsForge at {}", config.insforge.url);
-    let token = match services.minter.mint(PROBE_SUBJECT, None) {
-        Ok(token) => token,
-        Err(e) => return Finding::wrong(what, e.to_string(), "check INSFORGE_JWT_SECRET"),
-    };
-    match services.insforge.probe(&token).await {
+    match super::ready::insforge(services).await {
         Ok(()) => Finding::ok(format!("{what}: reachable, and it accepts our tokens")),
         Err(e @ InsForgeError::Unauthorized(_)) => Finding::wrong(
             what,

@@ -9,7 +9,6 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::future::join_all;
-use serde::Serialize;
 use tokio::sync::Mutex;
 
 use super::insforge::InsForgeError;
@@ -24,7 +23,7 @@ const KEEP: Duration = Duration::from_secs(2);
 const PROBE_SUBJECT: &str = "readiness-probe";
 
 /// One dependency's state: `problem` is `None` when it is ready.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Readiness {
     pub name: String,
     pub problem: Option<String>,
@@ -45,15 +44,21 @@ async fn bounded<E: std::fmt::Display>(
     }
 }
 
+/// Whether InsForge answers a harmless read with a token minted here: its URL and the JWT
+/// secret are right (for `/readyz` and `doctor`).
+pub async fn insforge(services: &Services) -> Result<(), InsForgeError> {
+    let token = services
+        .minter
+        .mint(PROBE_SUBJECT, None)
+        .map_err(|e| InsForgeError::Unexpected(format!("minting a token: {e}")))?;
+    services.insforge.probe(&token).await
+}
+
 /// InsForge's and each provider's state, checked at once. A provider whose keys are cached is
 /// ready even while it is unreachable: sessions still verify against those keys.
 pub async fn check(services: &Services) -> Vec<Readiness> {
     let insforge = bounded("insforge", async {
-        let token = services
-            .minter
-            .mint(PROBE_SUBJECT, None)
-            .map_err(|e| e.to_string())?;
-        services.insforge.probe(&token).await.map_err(|e| match e {
+        insforge(services).await.map_err(|e| match e {
             InsForgeError::Unauthorized(_) => format!(
                 "{e} (is INSFORGE_JWT_SECRET the project's JWT secret, from its dashboard?)"
             ),

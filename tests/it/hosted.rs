@@ -76,14 +76,19 @@ pub fn form_post(url: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
         .body(body)
 }
 
-/// An OpenID Connect issuer's discovery document, at `base`.
-pub async fn discovery(base: &str) -> Value {
+/// The JSON answer to a GET of `url` (an emulator's document or development endpoint).
+pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
     http()
-        .get(format!("{base}/.well-known/openid-configuration"))
+        .get(url)
         .send()
         .await
-        .expect("discovery")
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
         .json()
         .await
-        .expect("json")
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+/// An OpenID Connect issuer's discovery document, at `base`.
+pub async fn discovery(base: &str) -> Value {
+    get_json(&format!("{base}/.well-known/openid-configuration")).await
 }

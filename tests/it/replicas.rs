@@ -166,14 +166,7 @@ async fn oidc_session(f: &oidc::Fixture, email: &str) -> SignedIn {
 }
 
 async fn refreshes(base: &str) -> Refreshes {
-    http()
-        .get(format!("{base}/dev/refreshes"))
-        .send()
-        .await
-        .expect("refreshes")
-        .json()
-        .await
-        .expect("json")
+    crate::hosted::get_json(&format!("{base}/dev/refreshes")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -168,14 +168,7 @@ impl Case {
             At::WorkOs(f) => f.emulator.url(),
             At::Oidc(f) => f.emulator.url(),
         };
-        let all: Vec<Value> = http()
-            .get(format!("{base}/dev/revocations"))
-            .send()
-            .await
-            .expect("revocations")
-            .json()
-            .await
-            .expect("json");
+        let all: Vec<Value> = crate::hosted::get_json(&format!("{base}/dev/revocations")).await;
         all.iter()
             .filter(|r| r["email"] == self.email.as_str())
             .map(|r| r["what"].as_str().unwrap_or_default().to_string())

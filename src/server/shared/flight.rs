@@ -63,19 +63,15 @@ impl Shared {
             .arg("PX")
             .arg(CLAIM.as_millis() as u64);
         match self.run::<Option<String>>("claiming a refresh", &set).await {
-            None => {
-                let answer = refresh.await;
-                // The claim may have been written though its acknowledgement was lost: settle
-                // it if so (else this does nothing), so no other replica waits on it in vain.
-                self.settle(&id, &claim, provider, token, &answer).await;
-                answer
-            }
-            Some(Some(_)) => {
-                let answer = refresh.await;
-                self.settle(&id, &claim, provider, token, &answer).await;
-                answer
-            }
             Some(None) => self.await_answer(&id, provider, token).await,
+            // Claimed, or Redis did not say: refresh here. Without an answer from Redis the
+            // claim may still have been written, so it is settled either way (a claim that is
+            // not ours is left alone), and no other replica waits on it in vain.
+            Some(Some(_)) | None => {
+                let answer = refresh.await;
+                self.settle(&id, &claim, provider, token, &answer).await;
+                answer
+            }
         }
     }
 
@@ -114,8 +110,7 @@ impl Shared {
                 Some(Some(value)) if value.starts_with(SEALED) => {
                     return self.open(id, provider, token, &value).unwrap_or_else(|| {
                         Err(ProviderError::Unexpected(
-                            "another replica's refresh answer does not open (do the replicas \
-                             share SESSION_SECRET?)"
+                            "another replica's refresh answer does not open (altered in Redis?)"
                                 .into(),
                         ))
                     });
