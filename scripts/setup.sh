@@ -7,13 +7,15 @@
 #                           on two cores, once)
 #   scripts/setup.sh --serve only what serving the app on the local stack needs (PostgreSQL):
 #                           scripts/dev.sh serves with that while the rest installs
+#   scripts/setup.sh --bench also wrk, for scripts/bench.sh
 set -euo pipefail
 # Tools installed with `cargo install` live here; a fresh shell may not have it on PATH.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$(dirname "$0")/.."
-dev="" serve_only=""
+dev="" serve_only="" bench=""
 [ "${1:-}" = "--dev" ] && dev=1
 [ "${1:-}" = "--serve" ] && serve_only=1
+[ "${1:-}" = "--bench" ] && bench=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -79,6 +81,12 @@ if [ ${#containers[@]} -gt 0 ]; then
   apt_install "${containers[@]}"
 fi
 
+# The site's assets are served precompressed (scripts/build-site.sh): brotli, beside gzip.
+command -v brotli >/dev/null 2>&1 || apt_install brotli
+if [ -n "$bench" ] && ! command -v wrk >/dev/null 2>&1; then
+  apt_install wrk
+fi
+
 # The browser half of the app compiles to wasm.
 if ! command -v rustup >/dev/null 2>&1; then
   if ! rustc --print target-list >/dev/null 2>&1 || [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
@@ -113,9 +121,11 @@ if [ "$node_major" -lt 20 ]; then
   echo "       Install it from https://nodejs.org (or NodeSource's apt repository) and run this again." >&2
   exit 1
 fi
-# wasm-opt (binaryen) for release builds, where cargo-leptos finds it: node_modules/.bin.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci (binaryen)"
+# wasm-opt (binaryen) for release builds, where cargo-leptos finds it: node_modules/.bin; terser
+# minifies the JavaScript of scripts/build-site.sh.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/terser ] \
+  || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci (binaryen, terser)"
   npm ci --no-audit --no-fund --silent
 fi
 # Playwright without its browsers: the tests use Debian's Chromium.

@@ -8,7 +8,6 @@
 
 mod model;
 mod report;
-mod users;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +18,7 @@ use tokio::sync::Mutex;
 
 use model::Model;
 use report::{Call, Fault, Report};
-use users::User;
+use soak::users::{self, User};
 
 #[derive(Parser)]
 struct Args {

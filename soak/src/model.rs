@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use rand::seq::IteratorRandom;
 use serde_json::Value;
 
-use crate::users::Todo;
+use soak::users::Todo;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {

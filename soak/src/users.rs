@@ -97,6 +97,11 @@ impl User {
         })
     }
 
+    /// The session cookie (`name=value`), as the browser sends it.
+    pub fn session(&self) -> &str {
+        &self.session
+    }
+
     /// Calls server function `name` with `form`; the JSON answer when it was a success.
     pub async fn call(&mut self, name: &str, form: &[(&str, &str)]) -> (Outcome, Option<Value>) {
         let body = url::form_urlencoded::Serializer::new(String::new())

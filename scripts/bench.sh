@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The bench: release builds of the app and of the local stack (so the stand-in is not the
+# bottleneck it is in a debug build), one user signed in through the magic link with 20 todos,
+# then in one run:
+#   - the signed-in todo page under wrk (views/s, p50/p99, app CPU per view, InsForge and
+#     provider calls per view, peak RSS), the same list asked of the InsForge stand-in directly
+#     (the floor) and the ratio, and the sign-in page;
+#   - the first load of both pages in Chromium with a cold cache: every request, raw and as
+#     received, what a repeat visit downloads again, and the time to hydrated.
+#
+#   scripts/bench.sh                 10 s per load at 50 connections
+#   BENCH_SECONDS=30 BENCH_CONNECTIONS=100 scripts/bench.sh
+#   BENCH_PROFILE=1 scripts/bench.sh also samples the app with perf during the page load and
+#                                    prints where its CPU time went
+# A benchmark, not a test: it prints figures and fails only when a load goes wrong (errors,
+# or an answer that is not the page).
+set -euo pipefail
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+cd "$(dirname "$0")/.."
+. scripts/stack.sh
+
+seconds=${BENCH_SECONDS:-10}
+connections=${BENCH_CONNECTIONS:-50}
+
+scripts/setup.sh --bench
+say "building release: the local stack, the bench's user, the site and the server"
+cargo build --release --locked -q -p devstack -p soak --bin devstack --bin bench-user
+scripts/build-site.sh >/dev/null
+
+app_port=3500
+app="http://127.0.0.1:$app_port"
+start_stack target/bench-stack 7530 "$app_port" release
+insforge="http://127.0.0.1:7530"
+stytch="http://127.0.0.1:$stytch_port"
+
+say "starting the app (release)"
+(
+  set -a
+  . "$stack_dir/app.env"
+  set +a
+  # One client address makes every request: the per-address limits would stop the load.
+  # shellcheck disable=SC2086
+  export $SOAK_LIMITS LEPTOS_SITE_ADDR="127.0.0.1:$app_port" LEPTOS_SITE_ROOT=target/site \
+    LEPTOS_ENV=PROD RUST_LOG=warn
+  target/release/insforge-auth migrate >/dev/null
+  exec target/release/insforge-auth
+) >"$stack_dir-app.log" 2>&1 &
+server=$!
+wait_for "$app/healthz"
+
+say "signing a user in, with 20 todos"
+eval "$(set -a && . "$stack_dir/app.env" && target/release/bench-user --app "$app" \
+  --stytch "$stytch" --insforge "$insforge" --todos 20)"
+
+ticks_per_s=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$server/status"; }
+calls() { curl -sf "$1/dev/calls" | sed -E 's/.*"calls":([0-9]+).*/\1/'; }
+# wrk's latency with its unit, in milliseconds.
+ms() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+  if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+  printf "%.2f", n }'; }
+
+# load <name> <url> [header…]: wrk at $connections connections; sets $views, $rate, $p50, $p99.
+load() {
+  local name=$1 url=$2 out
+  shift 2
+  local headers=()
+  for h in "$@"; do headers+=(-H "$h"); done
+  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "${headers[@]}" "$url")
+  echo "$out" >"target/bench-$name.wrk"
+  if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
+    echo "error: $name: not every answer was a 2xx (target/bench-$name.wrk):" >&2
+    grep -E 'Non-2xx|Socket errors' <<<"$out" >&2
+    exit 1
+  fi
+  views=$(awk '/requests in/ { print $1 }' <<<"$out")
+  rate=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out")
+  p50=$(ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+  p99=$(ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+}
+
+page_headers=("cookie: $BENCH_COOKIE" "accept: text/html")
+# The answer must be the page itself, not a redirect to sign in.
+if ! curl -sf -H "${page_headers[0]}" -H "${page_headers[1]}" "$app/" | grep -q 'data-testid="todo"'; then
+  echo "error: the signed-in page did not show the bench user's todos" >&2
+  exit 1
+fi
+
+say "warming up (2 s)"
+wrk -t2 -c"$connections" -d2s -H "${page_headers[0]}" -H "${page_headers[1]}" "$app/" >/dev/null
+idle_rss=$(status_kb VmRSS)
+
+say "the signed-in todo page: $connections connections × $seconds s"
+[ -z "${BENCH_PROFILE:-}" ] || {
+  perf record -q -e cpu-clock -F 1999 -g -p "$server" -o target/bench-perf.data >/dev/null 2>&1 &
+  perf_pid=$!
+}
+t0=$(cpu_ticks) i0=$(calls "$insforge") s0=$(calls "$stytch")
+load page "$app/" "${page_headers[@]}"
+t1=$(cpu_ticks) i1=$(calls "$insforge") s1=$(calls "$stytch")
+[ -z "${BENCH_PROFILE:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+page_views=$views page_rate=$rate page_p50=$p50 page_p99=$p99
+page_cpu=$(awk -v t=$((t1 - t0)) -v n="$views" -v hz="$ticks_per_s" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
+per_view() { awk -v a="$1" -v n="$views" 'BEGIN { printf "%.2f", a / n }'; }
+insforge_calls=$(per_view $((i1 - i0)))
+provider_calls=$(per_view $((s1 - s0)))
+peak_rss=$(status_kb VmHWM)
+
+say "the same list asked of InsForge directly"
+load floor "$insforge/api/database/records/todos?select=id,title,is_complete,created_at&order=created_at.desc,id.desc" \
+  "authorization: Bearer $BENCH_TOKEN"
+floor_rate=$rate floor_p50=$p50 floor_p99=$p99
+
+say "the sign-in page"
+t0=$(cpu_ticks)
+load sign-in "$app/login" "accept: text/html"
+t1=$(cpu_ticks)
+login_cpu=$(awk -v t=$((t1 - t0)) -v n="$views" -v hz="$ticks_per_s" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
+login_rate=$rate login_p50=$p50 login_p99=$p99
+
+say "first loads in Chromium (cold cache, then a repeat visit)"
+browser=$(cd end2end && BENCH_APP="$app" BENCH_COOKIE="$BENCH_COOKIE" \
+  npx playwright test -c bench.config.ts --reporter=line 2>&1 | sed -n 's/^BENCH //p')
+
+ratio=$(awk -v a="$page_p50" -v b="$floor_p50" 'BEGIN { printf "%.2f", a / b }')
+cat <<EOF
+
+== bench: $(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+wrk -t2 -c$connections -d${seconds}s, release app and release local stack, 20 todos
+
+signed-in todo page   $page_rate views/s   p50 $page_p50 ms   p99 $page_p99 ms
+  app CPU per view    $page_cpu ms
+  InsForge calls      $insforge_calls per view      provider calls $provider_calls per view
+InsForge directly     $floor_rate req/s   p50 $floor_p50 ms   p99 $floor_p99 ms
+  page p50 / floor    ${ratio}×
+sign-in page          $login_rate views/s   p50 $login_p50 ms   p99 $login_p99 ms   app CPU $login_cpu ms per view
+app RSS               $((idle_rss / 1024)) MiB idle, $((peak_rss / 1024)) MiB peak
+
+$browser
+EOF
+
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  echo
+  echo "where the app's CPU went during the page load (perf, self time; target/bench-perf.data)"
+  perf report -i target/bench-perf.data --no-children --sort dso,symbol --stdio 2>/dev/null \
+    | grep -E '^ +[0-9.]+%' >target/bench-perf.txt || true
+  echo "by crate:"
+  awk '{ pct = $1 + 0; kind = $3; sym = $0; sub(/^.*\] +/, "", sym); sub(/^[<&( ]+/, "", sym)
+         split(sym, part, "::"); key = part[1]
+         if (kind == "[k]") key = "(kernel)"
+         else if ($2 ~ /^libc/) key = (sym ~ /malloc|free|_int_|unlink|consolidate/) ? "(malloc, free)" : "(libc)"
+         total[key] += pct }
+       END { for (k in total) printf "  %6.2f%%  %s\n", total[k], k }' target/bench-perf.txt \
+    | sort -rn | sed -n 1,15p
+  echo "by function:"
+  sed -n 1,20p target/bench-perf.txt | cut -c1-160
+fi
