@@ -7,9 +7,10 @@
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-# Node for binaryen's wasm-opt (Debian's binaryen is too old for current Rust wasm).
+# Node for binaryen's wasm-opt (Debian's binaryen is too old for current Rust wasm) and terser;
+# brotli for the precompressed files.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm \
+ && apt-get install -y --no-install-recommends nodejs npm brotli \
  && rm -rf /var/lib/apt/lists/*
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install wasm-bindgen-cli --version 0.2.130
@@ -25,6 +26,8 @@ RUN apt-get update \
  && useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 WORKDIR /app
 COPY --from=build /src/target/release/insforge-auth /app/insforge-auth
+# The content hashes of the site's files, where the server looks: beside its binary.
+COPY --from=build /src/target/release/hash.txt /app/hash.txt
 COPY --from=build /src/target/site /app/site
 COPY --from=build /src/migrations /app/migrations
 ENV LEPTOS_SITE_ROOT=/app/site \

@@ -88,7 +88,7 @@ say "container: the Dockerfile's runtime stage, from this build"
 stage="$work/stage"
 rm -rf "$stage" "$work/context"
 mkdir -p "$stage/src/target/release" "$work/context"
-cp target/release/insforge-auth "$stage/src/target/release/"
+cp target/release/insforge-auth target/release/hash.txt "$stage/src/target/release/"
 cp -r target/site "$stage/src/target/site"
 cp -r migrations "$stage/src/migrations"
 buildah rmi "$image" >/dev/null 2>&1 || true

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use insforge_auth::app::{App, shell};
+use insforge_auth::server::assets::Assets;
 use insforge_auth::server::config::{self, Env};
 use insforge_auth::server::migrate::{self, Migrator};
 use insforge_auth::server::serve;
@@ -108,6 +109,12 @@ async fn run_serve() -> Result<(), String> {
     if leptos.output_name.is_empty() {
         leptos.output_name = env!("CARGO_PKG_NAME").into();
     }
+    // Release builds serve the site under content-hashed names, as scripts/build-site.sh and
+    // `cargo leptos build --release` make it; LEPTOS_HASH_FILES says otherwise.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos.hash_files = !cfg!(debug_assertions);
+    }
+    let assets = Assets::load(&leptos).map_err(|e| e.to_string())?;
     let addr = leptos.site_addr;
     let services = Services::new(&web)?;
     if let Some(shared) = &services.shared {
@@ -125,7 +132,7 @@ async fn run_serve() -> Result<(), String> {
         app: || App().into_any(),
         shell: |options| shell(options).into_any(),
     };
-    let app = web::router(leptos, Arc::new(services), pages);
+    let app = web::router(leptos, Arc::new(services), pages, assets);
     if let Some(metrics) = web.metrics_addr {
         let listener = tokio::net::TcpListener::bind(metrics)
             .await

@@ -2,6 +2,7 @@
 //! minting and the web server. Never compiled to wasm, and never importing a component, a
 //! server function or `app`: the web server gets the app's shell and routes from `main`.
 
+pub mod assets;
 pub mod config;
 pub mod context;
 pub mod doctor;

@@ -6,12 +6,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_cookies::CookieManagerLayer;
+use tower_http::compression::CompressionLayer;
 
+use super::assets::{self, Assets};
 use super::state::{AppState, Services};
 use super::{headers, sign_in, status};
 use crate::paths::{HEALTH, PROVIDER_SIGN_IN_ROUTE, READY};
@@ -23,7 +26,12 @@ pub struct Pages {
     pub shell: fn(LeptosOptions) -> AnyView,
 }
 
-pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pages) -> Router {
+pub fn router(
+    leptos_options: LeptosOptions,
+    services: Arc<Services>,
+    pages: Pages,
+    assets: Assets,
+) -> Router {
     let state = AppState {
         leptos_options,
         services,
@@ -55,7 +63,11 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // The site's files, precompressed at build time (.br, .gz), and the 404 page.
+        .fallback(
+            leptos_axum::file_and_error_handler::<AppState, _>(shell)
+                .layer(from_fn_with_state(assets, assets::cache_control)),
+        )
         .layer(from_fn_with_state(
             state.clone(),
             super::middleware::resolve_session,
@@ -68,6 +80,9 @@ pub fn router(leptos_options: LeptosOptions, services: Arc<Services>, pages: Pag
         ))
         // Outside the session layer, so its cookie changes reach the response.
         .layer(CookieManagerLayer::new())
+        // Pages and server functions' answers, as they are made (brotli at quality 4, gzip);
+        // files already compressed at build time are sent as they are.
+        .layer(CompressionLayer::new())
         // For `observe`, outside the router (`serve::bounded`).
         .layer(from_fn(super::observe::note_route))
         .with_state(state)

@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use insforge_auth::app::{App, shell};
+use insforge_auth::server::assets::Assets;
 use insforge_auth::server::serve::{Inbound, serve};
 use insforge_auth::server::state::{Services, WebConfig};
 use insforge_auth::server::web::{Pages, router};
@@ -24,16 +25,19 @@ async fn count(State(served): State<Arc<AtomicUsize>>, request: Request, next: N
 pub async fn serve_app(listener: TcpListener, vars: &[(&str, String)]) -> Arc<AtomicUsize> {
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let web = WebConfig::from_source(&vars).expect("config");
-    let leptos = leptos::config::get_configuration(Some("Cargo.toml"))
+    let mut leptos = leptos::config::get_configuration(Some("Cargo.toml"))
         .expect("leptos settings")
         .leptos_options;
+    // No site is built for these tests: the pages name the files as a debug build does.
+    leptos.hash_files = false;
     let pages = Pages {
         app: || App().into_any(),
         shell: |options| shell(options).into_any(),
     };
     let services = Arc::new(Services::new(&web).expect("services"));
     let served = Arc::new(AtomicUsize::new(0));
-    let app = router(leptos, services, pages).layer(from_fn_with_state(served.clone(), count));
+    let app = router(leptos, services, pages, Assets::default())
+        .layer(from_fn_with_state(served.clone(), count));
     tokio::spawn(async move {
         serve(listener, app, &Inbound::default(), std::future::pending()).await;
     });
