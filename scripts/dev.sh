@@ -17,11 +17,16 @@ elapsed() {
 }
 say() { printf '\033[1m==> [%s] %s\033[0m\n' "$(elapsed)" "$*"; }
 
-stack="" server="" rest=""
+stack="" server="" rest="" watch=""
 stop_all() {
   # The background setup is a process group of its own (setsid): all of it stops.
   [ -z "$rest" ] || kill -TERM -- "-$rest" 2>/dev/null || true
   [ -z "$server" ] || kill -TERM "$server" 2>/dev/null || true
+  # cargo-leptos stops the server it runs on TERM, then exits.
+  if [ -n "$watch" ]; then
+    kill -TERM "$watch" 2>/dev/null || true
+    wait "$watch" 2>/dev/null || true
+  fi
   if [ -n "$stack" ]; then
     kill -INT "$stack" 2>/dev/null || true
     wait "$stack" 2>/dev/null || true
@@ -108,4 +113,8 @@ say "switching to cargo leptos watch (rebuilds on every change)"
 kill -TERM "$server" 2>/dev/null || true
 wait "$server" 2>/dev/null || true
 server=""
-cargo leptos watch
+# In the background, waited for: bash runs a trap (Ctrl-C, a TERM) only once the foreground
+# command ends, and `wait` returns at once.
+cargo leptos watch &
+watch=$!
+wait "$watch"
