@@ -80,15 +80,18 @@ load() {
   p99=$(ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
 }
 
-page_headers=("cookie: $BENCH_COOKIE" "accept: text/html")
+# As a browser asks: the page compressed, as it is sent to people.
+page_headers=("cookie: $BENCH_COOKIE" "accept: text/html" "accept-encoding: br, gzip")
 # The answer must be the page itself, not a redirect to sign in.
-if ! curl -sf -H "${page_headers[0]}" -H "${page_headers[1]}" "$app/" | grep -q 'data-testid="todo"'; then
+if ! curl -sf --compressed -H "${page_headers[0]}" -H "${page_headers[1]}" "$app/" \
+  | grep -q 'data-testid="todo"'; then
   echo "error: the signed-in page did not show the bench user's todos" >&2
   exit 1
 fi
 
 say "warming up (2 s)"
-wrk -t2 -c"$connections" -d2s -H "${page_headers[0]}" -H "${page_headers[1]}" "$app/" >/dev/null
+wrk -t2 -c"$connections" -d2s -H "${page_headers[0]}" -H "${page_headers[1]}" \
+  -H "${page_headers[2]}" "$app/" >/dev/null
 idle_rss=$(status_kb VmRSS)
 
 say "the signed-in todo page: $connections connections × $seconds s"
@@ -114,7 +117,7 @@ floor_rate=$rate floor_p50=$p50 floor_p99=$p99
 
 say "the sign-in page"
 t0=$(cpu_ticks)
-load sign-in "$app/login" "accept: text/html"
+load sign-in "$app/login" "accept: text/html" "accept-encoding: br, gzip"
 t1=$(cpu_ticks)
 login_cpu=$(awk -v t=$((t1 - t0)) -v n="$views" -v hz="$ticks_per_s" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
 login_rate=$rate login_p50=$p50 login_p99=$p99
@@ -146,13 +149,14 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
   perf report -i target/bench-perf.data --no-children --sort dso,symbol --stdio 2>/dev/null \
     | grep -E '^ +[0-9.]+%' >target/bench-perf.txt || true
   echo "by crate:"
-  awk '{ pct = $1 + 0; kind = $3; sym = $0; sub(/^.*\] +/, "", sym); sub(/^[<&( ]+/, "", sym)
-         split(sym, part, "::"); key = part[1]
+  awk '{ pct = $1 + 0; kind = $3; sym = $0; sub(/^[^]]*\] +/, "", sym); sub(/ +$/, "", sym)
+         sub(/^[<&( ]+/, "", sym); split(sym, part, "::"); key = part[1]
          if (kind == "[k]") key = "(kernel)"
-         else if ($2 ~ /^libc/) key = (sym ~ /malloc|free|_int_|unlink|consolidate/) ? "(malloc, free)" : "(libc)"
+         else if (sym ~ /^_?mi_|^(_int_)?(malloc|free|realloc|cfree)|unlink_chunk|consolidate/) key = "(malloc, free)"
+         else if ($2 ~ /^libc/) key = "(libc)"
          total[key] += pct }
        END { for (k in total) printf "  %6.2f%%  %s\n", total[k], k }' target/bench-perf.txt \
     | sort -rn | sed -n 1,15p
   echo "by function:"
-  sed -n 1,20p target/bench-perf.txt | cut -c1-160
+  sed -n 1,20p target/bench-perf.txt | sed -E "s/ +$//" | cut -c1-160
 fi

@@ -1,20 +1,27 @@
 //! A provider's published signing keys (JWKS), fetched once and kept, and fetched again when a
 //! token names a key we have not seen (the provider rotated). Refetches are rate-limited, so a
 //! flood of tokens with made-up key ids cannot turn into a flood of requests to the provider.
+//! Tokens that verified are remembered until they expire or the keys change: a session's token
+//! is checked at every request, and checking an RSA signature was a tenth of the app's CPU per
+//! page view (`BENCH_PROFILE=1 scripts/bench.sh`).
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, RwLock};
 use url::Url;
 
 /// By default, at most one refetch per this interval.
 const COOLDOWN: Duration = Duration::from_secs(10);
+/// At most this many verified tokens are remembered; past it, all are forgotten at once (each
+/// session's token then verifies once more).
+const REMEMBERED: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwksError {
@@ -49,10 +56,23 @@ struct Keys {
     last_error: Option<JwksError>,
 }
 
+/// A token whose signature and claims verified: its claims, good until `through` (Unix seconds,
+/// the last second its `exp` passes the validation). Only time changes a verdict about the same
+/// token under the same keys and validation, and that only once `exp` is past.
+struct Verified {
+    claims: serde_json::Value,
+    through: u64,
+}
+
+/// One provider's keys, for tokens checked with one `Validation` (a token remembered as valid
+/// is not checked again against another).
 pub struct JwksCache {
     http: reqwest::Client,
     url: Url,
     keys: RwLock<Keys>,
+    /// By SHA-256 of the whole token; emptied whenever the keys are fetched again, so a key the
+    /// provider stops publishing stops verifying exactly as before.
+    verified: std::sync::Mutex<HashMap<[u8; 32], Verified>>,
     cooldown: Duration,
     /// Held while fetching, so concurrent misses wait for one fetch instead of each making one.
     fetching: Mutex<()>,
@@ -72,6 +92,7 @@ impl JwksCache {
             http,
             url,
             keys: RwLock::new(Keys::default()),
+            verified: std::sync::Mutex::new(HashMap::new()),
             cooldown: COOLDOWN,
             fetching: Mutex::new(()),
         }
@@ -101,6 +122,10 @@ impl JwksCache {
         jwt: &str,
         validation: &Validation,
     ) -> Result<C, JwtProblem> {
+        let digest: [u8; 32] = Sha256::digest(jwt.as_bytes()).into();
+        if let Some(claims) = self.remembered(&digest) {
+            return serde_json::from_value(claims).map_err(|e| JwtProblem::Invalid(e.to_string()));
+        }
         let header =
             jsonwebtoken::decode_header(jwt).map_err(|e| JwtProblem::Invalid(e.to_string()))?;
         let kid = header
@@ -110,10 +135,43 @@ impl JwksCache {
             JwksError::UnknownKey(_) => JwtProblem::Invalid(e.to_string()),
             JwksError::Unavailable { .. } => JwtProblem::Keys(e),
         })?;
-        match jsonwebtoken::decode::<C>(jwt, &key, validation) {
-            Ok(data) => Ok(data.claims),
-            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(JwtProblem::Expired),
-            Err(e) => Err(JwtProblem::Invalid(e.to_string())),
+        let claims = match jsonwebtoken::decode::<serde_json::Value>(jwt, &key, validation) {
+            Ok(data) => data.claims,
+            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => {
+                return Err(JwtProblem::Expired);
+            }
+            Err(e) => return Err(JwtProblem::Invalid(e.to_string())),
+        };
+        let verdict =
+            serde_json::from_value(claims.clone()).map_err(|e| JwtProblem::Invalid(e.to_string()));
+        if verdict.is_ok() {
+            self.remember(digest, claims, validation);
+        }
+        verdict
+    }
+
+    fn remembered(&self, digest: &[u8; 32]) -> Option<serde_json::Value> {
+        let verified = self.verified.lock().ok()?;
+        let found = verified.get(digest)?;
+        // Past `through`, the token verifies again (and is found expired, signature first).
+        (unix_now() <= found.through).then(|| found.claims.clone())
+    }
+
+    fn remember(&self, digest: [u8; 32], claims: serde_json::Value, validation: &Validation) {
+        // jsonwebtoken's own rule: expired once `exp - reject_tokens_expiring_in_less_than` is
+        // before `now - leeway`. A token without `exp` passed only a validation without it.
+        let through = match claims.get("exp").and_then(serde_json::Value::as_u64) {
+            _ if !validation.validate_exp => u64::MAX,
+            Some(exp) => exp
+                .saturating_sub(validation.reject_tokens_expiring_in_less_than)
+                .saturating_add(validation.leeway),
+            None => return,
+        };
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= REMEMBERED {
+                verified.clear();
+            }
+            verified.insert(digest, Verified { claims, through });
         }
     }
 
@@ -197,6 +255,9 @@ impl JwksCache {
         keys.last_error = fetched.as_ref().err().cloned();
         // A key the provider stopped publishing must stop verifying: replace, don't merge.
         (keys.by_kid, keys.published) = fetched?;
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.clear();
+        }
         Ok(())
     }
 
@@ -241,5 +302,64 @@ impl JwksCache {
         }
         tracing::debug!("fetched {} signing keys from {}", keys.len(), self.url);
         Ok((keys, published))
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> JwksCache {
+        let url = Url::parse("http://127.0.0.1:9/jwks").expect("url");
+        JwksCache::new(reqwest::Client::new(), url)
+    }
+
+    fn remembered_for(exp: Option<u64>, validation: &Validation) -> bool {
+        let cache = cache();
+        let claims = match exp {
+            Some(exp) => serde_json::json!({ "sub": "u", "exp": exp }),
+            None => serde_json::json!({ "sub": "u" }),
+        };
+        cache.remember([7; 32], claims, validation);
+        cache.remembered(&[7; 32]).is_some()
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_only_while_the_validation_would_pass_it() {
+        let mut validation = Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.leeway = 0;
+        let now = unix_now();
+        assert!(remembered_for(Some(now + 60), &validation));
+        assert!(!remembered_for(Some(now - 1), &validation), "expired");
+        // Within the leeway jsonwebtoken still passes it, so may we.
+        validation.leeway = 30;
+        assert!(remembered_for(Some(now - 10), &validation));
+        validation.reject_tokens_expiring_in_less_than = 60;
+        assert!(!remembered_for(Some(now + 20), &validation));
+        assert!(!remembered_for(None, &validation), "no exp: not remembered");
+        validation.validate_exp = false;
+        assert!(remembered_for(None, &validation));
+    }
+
+    #[test]
+    fn forgets_everything_when_full() {
+        let cache = cache();
+        let validation = Validation::new(jsonwebtoken::Algorithm::RS256);
+        let exp = unix_now() + 60;
+        for i in 0..REMEMBERED {
+            let mut digest = [0; 32];
+            digest[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            cache.remember(digest, serde_json::json!({ "exp": exp }), &validation);
+        }
+        assert!(cache.remembered(&[0; 32]).is_some());
+        cache.remember([9; 32], serde_json::json!({ "exp": exp }), &validation);
+        assert!(cache.remembered(&[0; 32]).is_none());
+        assert!(cache.remembered(&[9; 32]).is_some());
     }
 }
