@@ -52,6 +52,12 @@ fn pending_for(actions: RowActions, id: Uuid) -> impl Fn() -> bool + Copy {
         delete,
     } = actions;
     move || {
+        // While the server renders, no action is in flight (the browser's first answer is the
+        // same `false`, so hydration matches). Asking the three actions anyway, for each of
+        // the five places a row shows it, was a tenth of the page's CPU (scripts/bench.sh).
+        if cfg!(feature = "ssr") {
+            return false;
+        }
         (toggle.pending().get()
             && toggle
                 .input()
