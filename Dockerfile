@@ -8,9 +8,9 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # Node for binaryen's wasm-opt (Debian's binaryen is too old for current Rust wasm) and terser;
-# brotli for the precompressed files.
+# brotli for the precompressed files, python3 for the content hashes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm brotli \
+ && apt-get install -y --no-install-recommends nodejs npm brotli python3 \
  && rm -rf /var/lib/apt/lists/*
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install wasm-bindgen-cli --version 0.2.130

@@ -23,6 +23,13 @@ seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-50}
 
 scripts/setup.sh --bench
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  command -v perf >/dev/null 2>&1 || { echo "error: BENCH_PROFILE needs perf (Debian: linux-perf)" >&2; exit 1; }
+  if [ "$(id -u)" -ne 0 ] && [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -gt 1 ]; then
+    echo "error: perf may not watch another process here (kernel.perf_event_paranoid > 1): run as root" >&2
+    exit 1
+  fi
+fi
 say "building release: the local stack, the bench's user, the site and the server"
 cargo build --release --locked -q -p devstack -p soak --bin devstack --bin bench-user
 scripts/build-site.sh >/dev/null
@@ -49,13 +56,18 @@ server=$!
 wait_for "$app/healthz"
 
 say "signing a user in, with 20 todos"
-eval "$(set -a && . "$stack_dir/app.env" && target/release/bench-user --app "$app" \
-  --stytch "$stytch" --insforge "$insforge" --todos 20)"
+user=$(set -a && . "$stack_dir/app.env" && target/release/bench-user --app "$app" \
+  --stytch "$stytch" --insforge "$insforge" --todos 20)
+eval "$user"
 
 ticks_per_s=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$server/status"; }
-calls() { curl -sf "$1/dev/calls" | sed -E 's/.*"calls":([0-9]+).*/\1/'; }
+calls() {
+  local body
+  body=$(curl -sf "$1/dev/calls") || { echo "error: $1/dev/calls did not answer" >&2; return 1; }
+  sed -E 's/.*"calls":([0-9]+).*/\1/' <<<"$body"
+}
 # wrk's latency with its unit, in milliseconds.
 ms() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
   if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
@@ -83,8 +95,8 @@ load() {
 # As a browser asks: the page compressed, as it is sent to people.
 page_headers=("cookie: $BENCH_COOKIE" "accept: text/html" "accept-encoding: br, gzip")
 # The answer must be the page itself, not a redirect to sign in.
-if ! curl -sf --compressed -H "${page_headers[0]}" -H "${page_headers[1]}" "$app/" \
-  | grep -q 'data-testid="todo"'; then
+page=$(curl -sf --compressed -H "${page_headers[0]}" -H "${page_headers[1]}" "$app/" || true)
+if ! grep -q 'data-testid="todo"' <<<"$page"; then
   echo "error: the signed-in page did not show the bench user's todos" >&2
   exit 1
 fi
@@ -99,10 +111,14 @@ say "the signed-in todo page: $connections connections × $seconds s"
   perf record -q -e cpu-clock -F 1999 -g -p "$server" -o target/bench-perf.data >/dev/null 2>&1 &
   perf_pid=$!
 }
-t0=$(cpu_ticks) i0=$(calls "$insforge") s0=$(calls "$stytch")
+t0=$(cpu_ticks)
+i0=$(calls "$insforge")
+s0=$(calls "$stytch")
 load page "$app/" "${page_headers[@]}"
-t1=$(cpu_ticks) i1=$(calls "$insforge") s1=$(calls "$stytch")
-[ -z "${BENCH_PROFILE:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+t1=$(cpu_ticks)
+i1=$(calls "$insforge")
+s1=$(calls "$stytch")
+[ -z "${BENCH_PROFILE:-}" ] || { kill -INT "$perf_pid" || true; wait "$perf_pid" || true; }
 page_views=$views page_rate=$rate page_p50=$p50 page_p99=$p99
 page_cpu=$(awk -v t=$((t1 - t0)) -v n="$views" -v hz="$ticks_per_s" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
 per_view() { awk -v a="$1" -v n="$views" 'BEGIN { printf "%.2f", a / n }'; }
@@ -123,14 +139,19 @@ login_cpu=$(awk -v t=$((t1 - t0)) -v n="$views" -v hz="$ticks_per_s" 'BEGIN { pr
 login_rate=$rate login_p50=$p50 login_p99=$p99
 
 say "first loads in Chromium (cold cache, then a repeat visit)"
-browser=$(cd end2end && BENCH_APP="$app" BENCH_COOKIE="$BENCH_COOKIE" \
-  npx playwright test -c bench.config.ts --reporter=line 2>&1 | sed -n 's/^BENCH //p')
+if ! (cd end2end && BENCH_APP="$app" BENCH_COOKIE="$BENCH_COOKIE" \
+  npx playwright test -c bench.config.ts --reporter=line) >target/bench-browser.log 2>&1; then
+  echo "error: the browser half of the bench failed (target/bench-browser.log)" >&2
+  exit 1
+fi
+browser=$(sed -n 's/^BENCH //p' target/bench-browser.log)
 
 ratio=$(awk -v a="$page_p50" -v b="$floor_p50" 'BEGIN { printf "%.2f", a / b }')
 cat <<EOF
 
 == bench: $(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
-wrk -t2 -c$connections -d${seconds}s, release app and release local stack, 20 todos
+wrk -t2 -c$connections -d${seconds}s, release app and release local stack, 20 todos; one user on every
+connection (a best case for what the app remembers per session: its verified token, its limits)
 
 signed-in todo page   $page_rate views/s   p50 $page_p50 ms   p99 $page_p99 ms
   app CPU per view    $page_cpu ms

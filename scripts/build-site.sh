@@ -59,14 +59,22 @@ for ext in js wasm css; do
 done
 
 say "precompression (brotli, gzip)"
+# -n: no name or time in the .gz, so the same input gives the same bytes.
+precompress() {
+  find "$1" -type f ! -name '*.br' ! -name '*.gz' | while IFS= read -r f; do
+    brotli -q 11 -f -o "$f.br" "$f"
+    gzip -9 -n -c "$f" >"$f.gz"
+  done
+}
+precompress "$pkg.new"
+# The files and the hashes naming them change together, as late as possible: a running
+# server reads hash.txt at every page.
 rm -rf "$pkg" && mv "$pkg.new" "$pkg"
-cp -R public/. target/site/
-find target/site -type f ! -name '*.br' ! -name '*.gz' | while read -r f; do
-  brotli -q 11 -f -o "$f.br" "$f"
-  # -n: no name or time in the file, so the same input gives the same bytes.
-  gzip -9 -n -c "$f" >"$f.gz"
-done
 mv target/release/hash.txt.new target/release/hash.txt
+cp -R public/. target/site/
+for f in public/*; do
+  precompress "target/site/${f#public/}"
+done
 
 say "server (ssr, release)"
 LEPTOS_OUTPUT_NAME="$name" cargo build --locked --release --bin insforge-auth \

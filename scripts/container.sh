@@ -23,7 +23,7 @@ mkdir -p "$work"
 for tool in buildah mmdebstrap; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing: run scripts/setup.sh" >&2; exit 1; }
 done
-if [ ! -x target/release/insforge-auth ] || [ ! -d target/site/pkg ]; then
+if [ ! -x target/release/insforge-auth ] || [ ! -f target/release/hash.txt ] || [ ! -d target/site/pkg ]; then
   scripts/build-site.sh
 fi
 say "building the local stack and the soak ($profile)"

@@ -24,7 +24,7 @@ if [ "$profile" = release ]; then
 else
   cargo build --locked -q -p devstack -p soak --bin devstack --bin soak
 fi
-if [ ! -x target/release/insforge-auth ] || [ ! -d target/site/pkg ]; then
+if [ ! -x target/release/insforge-auth ] || [ ! -f target/release/hash.txt ] || [ ! -d target/site/pkg ]; then
   scripts/build-site.sh
 fi
 

@@ -16,9 +16,11 @@ use axum::response::Response;
 use leptos::config::LeptosOptions;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Files without a hash in their name (the favicon; the browser half of a debug build): kept a
-/// little while, then asked for again.
+/// Files without a hash in their name beside hashed ones (the favicon): kept a day.
 const BRIEFLY: &str = "public, max-age=86400";
+/// Without hashed names (a debug build, `LEPTOS_HASH_FILES=false`) the same names change
+/// content with every build: asked for again each time.
+const UNHASHED: &str = "no-cache";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetsError {
@@ -92,19 +94,26 @@ pub async fn cache_control(State(assets): State<Assets>, request: Request, next:
     let path = request.uri().path().to_string();
     let read = matches!(*request.method(), Method::GET | Method::HEAD);
     let mut response = next.run(request).await;
-    let found = response.status().is_success() || response.status().as_u16() == 304;
-    if !read || !found || is_html(&response) {
+    // No 304s: leptos_axum's file handler does not pass conditional headers on.
+    if !read || !response.status().is_success() || is_html(&response) {
         return response;
     }
     let policy = if assets.immutable.contains(&path) {
         IMMUTABLE
+    } else if assets.immutable.is_empty() {
+        UNHASHED
     } else {
         BRIEFLY
     };
-    response
-        .headers_mut()
+    let headers = response.headers_mut();
+    headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static(policy));
+    // The .br or .gz beside the file went to a browser that asked for it: caches in between
+    // must keep one answer per Accept-Encoding (tower-http's ServeDir does not say so).
+    if !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     response
 }
 
@@ -114,4 +123,72 @@ fn is_html(response: &Response) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::handler::Handler;
+    use axum::http::StatusCode;
+    use axum::middleware::from_fn_with_state;
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    async fn headers_of(
+        assets: Assets,
+        path: &str,
+    ) -> (StatusCode, Option<String>, Option<String>) {
+        let file = |uri: axum::http::Uri| async move {
+            if uri.path() == "/gone" {
+                (StatusCode::NOT_FOUND, "no").into_response()
+            } else {
+                "bytes".into_response()
+            }
+        };
+        let app: Router =
+            Router::new().fallback(file.layer(from_fn_with_state(assets, cache_control)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listen");
+        let url = format!("http://{}{path}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let res = reqwest::get(url).await.expect("answer");
+        let header = |name| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        (res.status(), header("cache-control"), header("vary"))
+    }
+
+    #[tokio::test]
+    async fn hashed_files_are_kept_for_good_the_rest_briefly_and_nothing_without_hashes() {
+        let hashed = Assets {
+            immutable: Arc::new(HashSet::from(["/pkg/app.abc.wasm".to_string()])),
+        };
+        let (_, cache, vary) = headers_of(hashed.clone(), "/pkg/app.abc.wasm").await;
+        assert_eq!(cache.as_deref(), Some(IMMUTABLE));
+        assert_eq!(vary.as_deref(), Some("accept-encoding"));
+        let (_, cache, _) = headers_of(hashed.clone(), "/favicon.svg").await;
+        assert_eq!(cache.as_deref(), Some(BRIEFLY));
+        let (status, cache, _) = headers_of(hashed, "/gone").await;
+        assert_eq!((status, cache), (StatusCode::NOT_FOUND, None));
+        let (_, cache, _) = headers_of(Assets::default(), "/pkg/app.wasm").await;
+        assert_eq!(cache.as_deref(), Some(UNHASHED));
+    }
+
+    #[test]
+    fn a_release_without_its_hash_file_does_not_start() {
+        let mut options = LeptosOptions::builder().output_name("app").build();
+        assert!(
+            Assets::load(&options).is_ok(),
+            "names not hashed: nothing to check"
+        );
+        options.hash_files = true;
+        options.hash_file = "no-such-hash.txt".into();
+        let err = Assets::load(&options).expect_err("no hash file");
+        assert!(err.to_string().contains("scripts/build-site.sh"), "{err}");
+    }
 }

@@ -56,15 +56,23 @@ struct Keys {
     last_error: Option<JwksError>,
 }
 
-/// A token whose signature and claims verified: its claims, good until `through` (Unix seconds,
-/// the last second its `exp` passes the validation). Only time changes a verdict about the same
-/// token under the same keys and validation, and that only once `exp` is past.
+/// A token whose signature and claims verified: its claims and `exp`. Under the same keys and
+/// the same audience and issuer, only time changes the verdict, through `exp` (`nbf` only ever
+/// goes from not yet to valid), so a hit checks `exp` again under the caller's validation.
 struct Verified {
     claims: serde_json::Value,
-    through: u64,
+    exp: Option<u64>,
 }
 
-/// One provider's keys, for tokens checked with one `Validation` (a token remembered as valid
+#[derive(Default)]
+struct Remembered {
+    /// Bumped whenever the keys are fetched again: a verification that began under older keys
+    /// is not remembered, even if it ends after the fetch.
+    generation: u64,
+    by_digest: HashMap<[u8; 32], Verified>,
+}
+
+/// One provider's keys, for tokens of one audience and issuer (a token remembered as valid
 /// is not checked again against another).
 pub struct JwksCache {
     http: reqwest::Client,
@@ -72,7 +80,7 @@ pub struct JwksCache {
     keys: RwLock<Keys>,
     /// By SHA-256 of the whole token; emptied whenever the keys are fetched again, so a key the
     /// provider stops publishing stops verifying exactly as before.
-    verified: std::sync::Mutex<HashMap<[u8; 32], Verified>>,
+    verified: std::sync::Mutex<Remembered>,
     cooldown: Duration,
     /// Held while fetching, so concurrent misses wait for one fetch instead of each making one.
     fetching: Mutex<()>,
@@ -92,7 +100,7 @@ impl JwksCache {
             http,
             url,
             keys: RwLock::new(Keys::default()),
-            verified: std::sync::Mutex::new(HashMap::new()),
+            verified: std::sync::Mutex::new(Remembered::default()),
             cooldown: COOLDOWN,
             fetching: Mutex::new(()),
         }
@@ -123,9 +131,11 @@ impl JwksCache {
         validation: &Validation,
     ) -> Result<C, JwtProblem> {
         let digest: [u8; 32] = Sha256::digest(jwt.as_bytes()).into();
-        if let Some(claims) = self.remembered(&digest) {
+        if let Some(claims) = self.remembered(&digest, validation) {
             return serde_json::from_value(claims).map_err(|e| JwtProblem::Invalid(e.to_string()));
         }
+        // Read before the key: a fetch from here on makes this verdict one of the old keys.
+        let generation = self.verified.lock().map_or(0, |v| v.generation);
         let header =
             jsonwebtoken::decode_header(jwt).map_err(|e| JwtProblem::Invalid(e.to_string()))?;
         let kid = header
@@ -145,34 +155,37 @@ impl JwksCache {
         let verdict =
             serde_json::from_value(claims.clone()).map_err(|e| JwtProblem::Invalid(e.to_string()));
         if verdict.is_ok() {
-            self.remember(digest, claims, validation);
+            self.remember(digest, generation, claims);
         }
         verdict
     }
 
-    fn remembered(&self, digest: &[u8; 32]) -> Option<serde_json::Value> {
+    /// The claims of a token that verified, if `validation` would still pass its `exp`; else the
+    /// token verifies again (and is found expired, signature first).
+    fn remembered(&self, digest: &[u8; 32], validation: &Validation) -> Option<serde_json::Value> {
         let verified = self.verified.lock().ok()?;
-        let found = verified.get(digest)?;
-        // Past `through`, the token verifies again (and is found expired, signature first).
-        (unix_now() <= found.through).then(|| found.claims.clone())
+        let found = verified.by_digest.get(digest)?;
+        unexpired(found.exp, validation, unix_now()).then(|| found.claims.clone())
     }
 
-    fn remember(&self, digest: [u8; 32], claims: serde_json::Value, validation: &Validation) {
-        // jsonwebtoken's own rule: expired once `exp - reject_tokens_expiring_in_less_than` is
-        // before `now - leeway`. A token without `exp` passed only a validation without it.
-        let through = match claims.get("exp").and_then(serde_json::Value::as_u64) {
-            _ if !validation.validate_exp => u64::MAX,
-            Some(exp) => exp
-                .saturating_sub(validation.reject_tokens_expiring_in_less_than)
-                .saturating_add(validation.leeway),
-            None => return,
+    fn remember(&self, digest: [u8; 32], generation: u64, claims: serde_json::Value) {
+        let Ok(mut verified) = self.verified.lock() else {
+            return;
         };
-        if let Ok(mut verified) = self.verified.lock() {
-            if verified.len() >= REMEMBERED {
-                verified.clear();
-            }
-            verified.insert(digest, Verified { claims, through });
+        if verified.generation != generation {
+            return;
         }
+        if verified.by_digest.len() >= REMEMBERED {
+            let now = unix_now();
+            verified
+                .by_digest
+                .retain(|_, v| v.exp.is_none_or(|exp| exp >= now));
+            if verified.by_digest.len() >= REMEMBERED {
+                verified.by_digest.clear();
+            }
+        }
+        let exp = claims.get("exp").and_then(serde_json::Value::as_u64);
+        verified.by_digest.insert(digest, Verified { claims, exp });
     }
 
     /// The whole published set, fetched again first if it lacks `kid`.
@@ -256,7 +269,8 @@ impl JwksCache {
         // A key the provider stopped publishing must stop verifying: replace, don't merge.
         (keys.by_kid, keys.published) = fetched?;
         if let Ok(mut verified) = self.verified.lock() {
-            verified.clear();
+            verified.generation += 1;
+            verified.by_digest.clear();
         }
         Ok(())
     }
@@ -305,6 +319,19 @@ impl JwksCache {
     }
 }
 
+/// jsonwebtoken's own rule: expired once `exp - reject_tokens_expiring_in_less_than` is before
+/// `now - leeway`. A token without a numeric `exp` passes only a validation that ignores it.
+fn unexpired(exp: Option<u64>, validation: &Validation, now: u64) -> bool {
+    if !validation.validate_exp {
+        return true;
+    }
+    exp.is_some_and(|exp| {
+        now <= exp
+            .saturating_sub(validation.reject_tokens_expiring_in_less_than)
+            .saturating_add(validation.leeway)
+    })
+}
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -312,54 +339,4 @@ fn unix_now() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cache() -> JwksCache {
-        let url = Url::parse("http://127.0.0.1:9/jwks").expect("url");
-        JwksCache::new(reqwest::Client::new(), url)
-    }
-
-    fn remembered_for(exp: Option<u64>, validation: &Validation) -> bool {
-        let cache = cache();
-        let claims = match exp {
-            Some(exp) => serde_json::json!({ "sub": "u", "exp": exp }),
-            None => serde_json::json!({ "sub": "u" }),
-        };
-        cache.remember([7; 32], claims, validation);
-        cache.remembered(&[7; 32]).is_some()
-    }
-
-    #[test]
-    fn a_verified_token_is_remembered_only_while_the_validation_would_pass_it() {
-        let mut validation = Validation::new(jsonwebtoken::Algorithm::RS256);
-        validation.leeway = 0;
-        let now = unix_now();
-        assert!(remembered_for(Some(now + 60), &validation));
-        assert!(!remembered_for(Some(now - 1), &validation), "expired");
-        // Within the leeway jsonwebtoken still passes it, so may we.
-        validation.leeway = 30;
-        assert!(remembered_for(Some(now - 10), &validation));
-        validation.reject_tokens_expiring_in_less_than = 60;
-        assert!(!remembered_for(Some(now + 20), &validation));
-        assert!(!remembered_for(None, &validation), "no exp: not remembered");
-        validation.validate_exp = false;
-        assert!(remembered_for(None, &validation));
-    }
-
-    #[test]
-    fn forgets_everything_when_full() {
-        let cache = cache();
-        let validation = Validation::new(jsonwebtoken::Algorithm::RS256);
-        let exp = unix_now() + 60;
-        for i in 0..REMEMBERED {
-            let mut digest = [0; 32];
-            digest[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            cache.remember(digest, serde_json::json!({ "exp": exp }), &validation);
-        }
-        assert!(cache.remembered(&[0; 32]).is_some());
-        cache.remember([9; 32], serde_json::json!({ "exp": exp }), &validation);
-        assert!(cache.remembered(&[0; 32]).is_none());
-        assert!(cache.remembered(&[9; 32]).is_some());
-    }
-}
+mod tests;
