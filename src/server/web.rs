@@ -12,7 +12,6 @@ use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_cookies::CookieManagerLayer;
-use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 
 use super::assets::{self, Assets};
@@ -82,9 +81,10 @@ pub fn router(
         // Outside the session layer, so its cookie changes reach the response.
         .layer(CookieManagerLayer::new())
         // Pages and server functions' answers, as they are made; files already compressed at
-        // build time are sent as they are. Quality 2 rather than tower-http's 4: compressing
-        // the todo page at 4 took a tenth of its CPU (scripts/bench.sh), for 10% fewer bytes.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(2)))
+        // build time are sent as they are. tower-http's brotli quality 4: quality 2 cost the
+        // todo page 2.3 times the instructions (scripts/bench-instructions.sh: 13.2 M per view
+        // against 5.7 M), though less for the small sign-in page.
+        .layer(CompressionLayer::new())
         // For `observe`, outside the router (`serve::bounded`).
         .layer(from_fn(super::observe::note_route))
         .with_state(state)
