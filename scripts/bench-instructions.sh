@@ -26,20 +26,7 @@ app="http://127.0.0.1:$app_port"
 start_stack target/bench-instructions-stack 7630 "$app_port" release
 rm -rf "$out" && mkdir -p "$out"
 
-say "starting the app under callgrind"
-(
-  set -a
-  . "$stack_dir/app.env"
-  set +a
-  # shellcheck disable=SC2086
-  export $SOAK_LIMITS LEPTOS_SITE_ADDR="127.0.0.1:$app_port" LEPTOS_SITE_ROOT=target/site \
-    LEPTOS_ENV=PROD RUST_LOG=warn
-  target/release/insforge-auth migrate >/dev/null
-  exec valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p" \
-    target/release/insforge-auth
-) >"$stack_dir-app.log" 2>&1 &
-server=$!
-wait_for "$app/healthz"
+start_app "$app_port" valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p"
 
 say "signing a user in, with 20 todos"
 user=$(set -a && . "$stack_dir/app.env" && target/release/bench-user --app "$app" \

@@ -40,20 +40,7 @@ start_stack target/bench-stack 7530 "$app_port" release
 insforge="http://127.0.0.1:7530"
 stytch="http://127.0.0.1:$stytch_port"
 
-say "starting the app (release)"
-(
-  set -a
-  . "$stack_dir/app.env"
-  set +a
-  # One client address makes every request: the per-address limits would stop the load.
-  # shellcheck disable=SC2086
-  export $SOAK_LIMITS LEPTOS_SITE_ADDR="127.0.0.1:$app_port" LEPTOS_SITE_ROOT=target/site \
-    LEPTOS_ENV=PROD RUST_LOG=warn
-  target/release/insforge-auth migrate >/dev/null
-  exec target/release/insforge-auth
-) >"$stack_dir-app.log" 2>&1 &
-server=$!
-wait_for "$app/healthz"
+start_app "$app_port"
 
 say "signing a user in, with 20 todos"
 user=$(set -a && . "$stack_dir/app.env" && target/release/bench-user --app "$app" \

@@ -31,19 +31,7 @@ fi
 app=3300
 start_stack target/soak-stack 7330 "$app" "$profile"
 
-say "starting the app (release)"
-(
-  set -a
-  . "$stack_dir/app.env"
-  set +a
-  # shellcheck disable=SC2086
-  export $SOAK_LIMITS LEPTOS_SITE_ADDR="127.0.0.1:$app" LEPTOS_SITE_ROOT=target/site \
-    LEPTOS_ENV=PROD RUST_LOG=warn
-  target/release/insforge-auth migrate >/dev/null
-  exec target/release/insforge-auth
-) >"$stack_dir-app.log" 2>&1 &
-server=$!
-wait_for "http://127.0.0.1:$app/healthz"
+start_app "$app"
 
 say "soak: $users users × $seconds s"
 "target/$profile/soak" --app "http://127.0.0.1:$app" --stytch "http://127.0.0.1:$stytch_port" \

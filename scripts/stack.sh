@@ -3,6 +3,7 @@
 # stack and the end-to-end tests, and waits for it; on exit, the app ($server, if set) and the
 # stack are stopped.
 #   start_stack <dir> <base port> <app port> <profile>
+#   start_app <app port> [wrapper…]   the release app on that stack, migrated, once it answers
 #   ports: InsForge <base>, Stytch <base>+10, OIDC <base>+11…14, WorkOS <base>+15,
 #          control <base>+69, PostgreSQL <base>+47200
 
@@ -50,3 +51,24 @@ start_stack() {
 
 # Every soak user comes from 127.0.0.1: the limits per client address would stop the run.
 SOAK_LIMITS="RATE_LIMIT_IP_PER_MINUTE=1000000 RATE_LIMIT_USER_PER_MINUTE=1000000 MAGIC_LINKS_PER_IP_PER_HOUR=1000000"
+
+# The release build of scripts/build-site.sh with the stack's settings, the limits above and
+# warnings only, its migrations applied; run under [wrapper…] (e.g. valgrind) if given. Sets
+# $server (the app's pid: the wrapper's, which execs it) and waits until it answers.
+start_app() {
+  local port=$1
+  shift
+  say "starting the app (release${1:+, under $1})"
+  (
+    set -a
+    . "$stack_dir/app.env"
+    set +a
+    # shellcheck disable=SC2086
+    export $SOAK_LIMITS LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
+      LEPTOS_ENV=PROD RUST_LOG=warn
+    target/release/insforge-auth migrate >/dev/null
+    exec "$@" target/release/insforge-auth
+  ) >"$stack_dir-app.log" 2>&1 &
+  server=$!
+  wait_for "http://127.0.0.1:$port/healthz"
+}
