@@ -2,11 +2,12 @@
 //! graph: it imports every feature, and nothing imports it (`main` and `hydrate` start it).
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
 use crate::auth::{magic_link::MagicLinkPage, page::SignInPage};
+use crate::browser::{Enhance, Stylesheet};
 use crate::paths::{HOME, MAGIC_LINK, SIGN_IN, segment};
 use crate::theme::request_theme;
 use crate::todos::page::TodosPage;
@@ -22,10 +23,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <AutoReload options=options.clone() />
-                // Both name the files as the build did (content-hashed in a release build).
-                <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <AutoReload options />
+                <Stylesheet />
+                // No hydration scripts here: a page with islands loads them (`IslandScripts`).
+                <Enhance />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <MetaTags />
             </head>
@@ -39,21 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // What a plain form post typed, read once on the server and sent along with the page.
-    let flash = SharedValue::new(|| {
-        #[cfg(feature = "ssr")]
-        let flash = crate::server::context::take_flash();
-        #[cfg(not(feature = "ssr"))]
-        let flash = crate::paths::Flash::default();
-        flash
-    });
-    provide_context(flash.into_inner());
-    // Tests (and curious people) can tell when the page has become interactive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // What the form post that led here typed, read once.
+    #[cfg(feature = "ssr")]
+    provide_context(crate::server::context::take_flash());
     view! {
         <Title text="My Todos" />
         <Router>

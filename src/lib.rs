@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod browser;
 pub mod error;
 pub mod paths;
 pub mod theme;
@@ -17,11 +18,11 @@ pub mod todos;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// The browser's entry point: attaches the app to the server-rendered page.
+/// The browser's entry point, before the page's islands hydrate (`islands.rs` loads it).
 #[cfg(feature = "hydrate")]
 #[allow(unsafe_code)] // the export glue `wasm_bindgen` generates
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

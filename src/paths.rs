@@ -108,10 +108,9 @@ pub fn todos_url(error: Option<&AppError>, editing: Option<Uuid>) -> String {
     }
 }
 
-/// A query parameter of the current URL, on the server and in the browser alike.
-pub fn query_param(name: &'static str) -> Memo<Option<String>> {
-    let query = use_query_map();
-    Memo::new(move |_| query.with(|q| q.get(name)))
+/// A query parameter of the URL being rendered (pages render once, on the server).
+pub fn query_param(name: &str) -> Option<String> {
+    use_query_map().with_untracked(|q| q.get(name))
 }
 
 /// What a plain form post (no JavaScript) hands back to the page it returns to besides the

@@ -2,8 +2,8 @@
 //! from the first byte. Which button is current is pure CSS (`html[data-theme]`), so the markup
 //! is the same on server and client.
 
-use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use crate::error::AppError;
 
@@ -35,8 +35,7 @@ impl Theme {
     }
 }
 
-/// The theme cookie of the request being rendered (server side only; the `<html>` element is
-/// outside what hydrates, so the browser never renders it again).
+/// The theme cookie of the request being rendered.
 pub fn request_theme() -> Theme {
     #[cfg(feature = "ssr")]
     {
@@ -73,40 +72,32 @@ pub async fn set_theme(theme: String, back: Option<String>) -> Result<(), AppErr
     cookie.set_same_site(tower_cookies::cookie::SameSite::Lax);
     cookie.set_max_age(time::Duration::days(365));
     cookies().await?.add(cookie);
-    // Without JavaScript, back to the page the form was on (not the Referer, which browsers
-    // may withhold).
+    // Back to the page the form was on (not the Referer, which browsers may withhold).
     form_redirect(back.as_deref().and_then(local_path).unwrap_or(HOME));
     Ok(())
 }
 
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
-    let action = ServerAction::<SetTheme>::new();
     let location = leptos_router::hooks::use_location();
-    let here = move || {
-        let search = location.search.get();
-        let query = if search.is_empty() {
-            String::new()
+    let here = {
+        let search = location.search.get_untracked();
+        let path = location.pathname.get_untracked();
+        if search.is_empty() {
+            path
         } else {
-            format!("?{search}")
-        };
-        format!("{}{query}", location.pathname.get())
+            format!("{path}?{search}")
+        }
     };
     let choice = move |theme: Theme, label: &'static str| {
-        // Applied at once in the browser; the server only has to remember it.
-        let apply = move |_| {
-            if let Some(root) = document().document_element() {
-                let _ = root.set_attribute("data-theme", theme.as_str());
-            }
-        };
         view! {
-            <ActionForm action on:submit=apply>
+            <form method="post" action=SetTheme::url()>
                 <input type="hidden" name="theme" value=theme.as_str() />
-                <input type="hidden" name="back" value=here />
+                <input type="hidden" name="back" value=here.clone() />
                 <button type="submit" class=format!("theme-{}", theme.as_str()) title=label>
                     {label}
                 </button>
-            </ActionForm>
+            </form>
         }
     };
     view! {

@@ -10,12 +10,12 @@ export function newEmail(tag: string): string {
   return `${tag}-${Date.now()}-${process.pid}-${counter}@example.com`;
 }
 
-/** Waits until the page can be used: hydrated when JavaScript runs, loaded otherwise. */
+/** Waits until the page can be used: loaded, and when JavaScript runs, its islands (the parts
+ * that act in the browser) hydrated. A page without islands loads no wasm at all. */
 export async function ready(page: Page, info: TestInfo) {
-  if (hydrated(info)) {
+  await page.waitForLoadState("load");
+  if (hydrated(info) && (await page.locator("leptos-island").count()) > 0) {
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  } else {
-    await page.waitForLoadState("load");
   }
 }
 

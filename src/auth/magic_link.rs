@@ -12,23 +12,19 @@ use crate::paths::{HOME, SIGN_IN, query_param};
 pub fn MagicLinkPage() -> impl IntoView {
     let token = query_param("token");
     let kind = query_param("stytch_token_type");
-    // Blocking and serialized into the page: the browser never repeats the exchange, so a
-    // token is spent at most once per click.
-    let outcome = Resource::new_blocking(
-        move || (token.get(), kind.get()),
-        |(token, kind)| async move {
-            match (token, kind.as_deref()) {
-                (Some(token), None | Some("magic_links")) if !token.is_empty() => {
-                    finish_sign_in(token).await
-                }
-                _ => Err(AppError::LinkUnknown),
+    // Exchanged once, while the server renders (the browser runs none of this page).
+    let outcome = async move {
+        match (token, kind.as_deref()) {
+            (Some(token), None | Some("magic_links")) if !token.is_empty() => {
+                finish_sign_in(token).await
             }
-        },
-    );
+            _ => Err(AppError::LinkUnknown),
+        }
+    };
     view! {
         <main class="page narrow">
             <Suspense fallback=|| view! { <p role="status">"Signing you in…"</p> }>
-                {move || Suspend::new(async move {
+                {Suspend::new(async move {
                     match outcome.await {
                         Ok(()) => {
                             view! {

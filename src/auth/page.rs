@@ -1,11 +1,11 @@
 //! `/login`: the ways to sign in this deployment offers: an email form (a magic link), and a
 //! link to each other provider's hosted sign-in page.
 
-use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use super::api::{StartSignIn, sign_in_options};
-use super::model::{SignInOption, check_email};
+use super::model::SignInOption;
 use crate::error::AppError;
 use crate::paths::{SIGN_IN, local_path, provider_sign_in_url, query_param, use_flash};
 use crate::theme::ThemeToggle;
@@ -18,29 +18,17 @@ fn is_field_error(e: &AppError) -> bool {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let action = ServerAction::<StartSignIn>::new();
-    let next_param = query_param("next");
-    let sent_param = query_param("sent");
-    let error_param = query_param("error");
-    let signed_out = query_param("signed_out");
-    let options = Resource::new_blocking(|| (), |_| sign_in_options());
-
-    // The address a link went to: this page's answer, or (without JavaScript) the flash's.
-    let flashed = use_flash().email;
-    let sent = Signal::derive(move || match action.value().get() {
-        Some(Ok(email)) => Some(email),
-        Some(Err(_)) => None,
-        None => sent_param
-            .get()
-            .map(|_| flashed.clone().unwrap_or_default()),
-    });
-    let query_error =
-        Signal::derive(move || error_param.get().and_then(|c| AppError::from_code(&c)));
-    let banner = move || match action.value().get() {
-        None => query_error.get().filter(|e| !is_field_error(e)),
-        Some(_) => None,
+    let next = query_param("next").filter(|n| local_path(n).is_some());
+    let error = query_param("error").and_then(|c| AppError::from_code(&c));
+    // The address a link went to (from the flash; the URL says only that one was sent).
+    let flash = use_flash().email;
+    let sent = query_param("sent").map(|_| flash.clone().unwrap_or_default());
+    let signed_out = query_param("signed_out").is_some() && sent.is_none();
+    let banner = error.clone().filter(|e| !is_field_error(e));
+    let field = EmailField {
+        typed: flash.unwrap_or_default(),
+        error: error.filter(is_field_error),
     };
-    let next = Signal::derive(move || next_param.get().filter(|n| local_path(n).is_some()));
 
     view! {
         <main class="page narrow">
@@ -48,17 +36,14 @@ pub fn SignInPage() -> impl IntoView {
                 <h1>"Sign in"</h1>
                 <ThemeToggle />
             </header>
-            <Show when=move || signed_out.get().is_some() && sent.get().is_none()>
-                <p class="notice" role="status">
-                    "You have signed out."
-                </p>
-            </Show>
+            {signed_out
+                .then(|| view! { <p class="notice" role="status">"You have signed out."</p> })}
             <p class="error" role="alert" data-testid="sign-in-error">
-                {move || banner().map(|e| e.to_string())}
+                {banner.map(|e| e.to_string())}
             </p>
             <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let options = match options.await {
+                {Suspend::new(async move {
+                    let options = match sign_in_options().await {
                         Ok(options) => options,
                         Err(e) => {
                             return view! { <p class="error" role="alert">{e.to_string()}</p> }
@@ -69,13 +54,11 @@ pub fn SignInPage() -> impl IntoView {
                         .into_iter()
                         .partition(|o| o.email_form);
                     let email = !email.is_empty();
-                    let several = email && !links.is_empty();
+                    let several = email && !links.is_empty() && sent.is_none();
                     view! {
-                        <ProviderLinks links next />
-                        <Show when=move || several && sent.get().is_none()>
-                            <p class="divider">"or"</p>
-                        </Show>
-                        {email.then(|| view! { <EmailSignIn action sent query_error next /> })}
+                        <ProviderLinks links next=next.clone() />
+                        {several.then(|| view! { <p class="divider">"or"</p> })}
+                        {email.then(|| view! { <EmailSignIn sent field next /> })}
                     }
                         .into_any()
                 })}
@@ -84,24 +67,27 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// The email field as the last post left it: what was typed, and why it was refused.
+struct EmailField {
+    typed: String,
+    error: Option<AppError>,
+}
+
 /// A "Continue with …" link to each provider's hosted sign-in page.
 #[component]
-fn ProviderLinks(links: Vec<SignInOption>, next: Signal<Option<String>>) -> impl IntoView {
+fn ProviderLinks(links: Vec<SignInOption>, next: Option<String>) -> impl IntoView {
     (!links.is_empty()).then(|| {
         view! {
             <ul class="providers" data-testid="providers">
                 {links
                     .into_iter()
                     .map(|o| {
-                        let href = {
-                            let name = o.name.clone();
-                            move || provider_sign_in_url(&name, next.get().as_deref())
-                        };
                         view! {
                             <li>
+                                // `rel="external"`: a full navigation, never fetched in place.
                                 <a
                                     class="button provider"
-                                    href=href
+                                    href=provider_sign_in_url(&o.name, next.as_deref())
                                     data-testid=format!("sign-in-{}", o.name)
                                     rel="external"
                                 >
@@ -117,85 +103,53 @@ fn ProviderLinks(links: Vec<SignInOption>, next: Signal<Option<String>>) -> impl
     })
 }
 
-/// The email form, and once a link is sent, where to look for it.
+/// The email form, and once a link is sent (`sent`: to that address), where to look for it.
+/// The server checks the address; its error comes back in the URL, what was typed in the flash.
 #[component]
-fn EmailSignIn(
-    action: ServerAction<StartSignIn>,
-    sent: Signal<Option<String>>,
-    query_error: Signal<Option<AppError>>,
-    next: Signal<Option<String>>,
-) -> impl IntoView {
-    let typed = use_flash().email.unwrap_or_default();
-    // Checked in the browser before anything is sent; the server checks again.
-    let local_error = RwSignal::new(None::<AppError>);
-    let error = move || {
-        local_error.get().or_else(|| match action.value().get() {
-            Some(Err(e)) => Some(e),
-            Some(Ok(_)) => None,
-            None => query_error.get().filter(is_field_error),
-        })
-    };
-    let check = move |ev: leptos::ev::SubmitEvent| match StartSignIn::from_event(&ev)
-        .map(|input| check_email(&input.email))
-    {
-        Ok(Err(e)) => {
-            ev.prevent_default();
-            local_error.set(Some(e));
+fn EmailSignIn(sent: Option<String>, field: EmailField, next: Option<String>) -> impl IntoView {
+    let Some(to) = sent else {
+        let EmailField { typed, error } = field;
+        return view! {
+            <p>"We'll email you a link that signs you in. No password needed."</p>
+            <form method="post" action=StartSignIn::url() novalidate class="stack">
+                <label for="email">"Email address"</label>
+                <input
+                    id="email"
+                    type="email"
+                    name="email"
+                    autocomplete="email"
+                    inputmode="email"
+                    placeholder="you@example.com"
+                    value=typed
+                    aria-invalid=error.is_some().to_string()
+                    aria-describedby="email-error"
+                />
+                <input type="hidden" name="next" value=next.unwrap_or_default() />
+                <p id="email-error" class="error" role="alert" data-testid="login-error">
+                    {error.map(|e| e.to_string())}
+                </p>
+                <button type="submit" data-pending="Sending link…">
+                    "Email me a sign-in link"
+                </button>
+            </form>
         }
-        _ => local_error.set(None),
+        .into_any();
     };
-    // The link itself goes to the sign-in page (in-page once hydrated); the old answer must go
-    // too.
-    let start_over = move |_: leptos::ev::MouseEvent| action.value().set(None);
-
+    let to = (!to.is_empty()).then_some(to);
     view! {
-        <Show
-            when=move || sent.get().is_some()
-            fallback=move || {
-                let typed = typed.clone();
-                view! {
-                    <p>"We'll email you a link that signs you in. No password needed."</p>
-                    <ActionForm action on:submit:capture=check attr:novalidate=true attr:class="stack">
-                        <label for="email">"Email address"</label>
-                        <input
-                            id="email"
-                            type="email"
-                            name="email"
-                            autocomplete="email"
-                            inputmode="email"
-                            placeholder="you@example.com"
-                            value=typed.clone()
-                            aria-invalid=move || error().is_some().to_string()
-                            aria-describedby="email-error"
-                        />
-                        <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
-                        <p id="email-error" class="error" role="alert" data-testid="login-error">
-                            {move || error().map(|e| e.to_string())}
-                        </p>
-                        <button type="submit" disabled=move || action.pending().get()>
-                            {move || {
-                                if action.pending().get() { "Sending link…" } else { "Email me a sign-in link" }
-                            }}
-                        </button>
-                    </ActionForm>
-                }
-            }
-        >
-            <section class="notice" role="status" data-testid="check-email">
-                <h2>"Check your email"</h2>
-                <p>
-                    {move || match sent.get().filter(|to| !to.is_empty()) {
-                        Some(to) => view! { "We sent a sign-in link to " <strong>{to}</strong> ". " }.into_any(),
-                        None => view! { "We sent you a sign-in link. " }.into_any(),
-                    }}
-                    "Open it in this browser; it works once."
-                </p>
-                <p>
-                    <a href=SIGN_IN on:click=start_over>
-                        "Use a different email"
-                    </a>
-                </p>
-            </section>
-        </Show>
+        <section class="notice" role="status" data-testid="check-email">
+            <h2>"Check your email"</h2>
+            <p>
+                {match to {
+                    Some(to) => view! { "We sent a sign-in link to " <strong>{to}</strong> ". " }.into_any(),
+                    None => view! { "We sent you a sign-in link. " }.into_any(),
+                }}
+                "Open it in this browser; it works once."
+            </p>
+            <p>
+                <a href=SIGN_IN>"Use a different email"</a>
+            </p>
+        </section>
     }
+    .into_any()
 }

@@ -1,8 +1,8 @@
 //! The browser half's files. In a release build their names carry a hash of their content
 //! (`insforge-auth.<hash>.wasm`), listed in `hash.txt` beside the server binary, as
-//! `cargo leptos build --release` and `scripts/build-site.sh` write it and as Leptos reads it
-//! for the page's `<script>` and `<link>`: browsers may keep those for a year, since a new build
-//! has new names. Everything else in the site root is kept for a day; pages and server
+//! `cargo leptos build --release` and `scripts/build-site.sh` write it; read once at start, the
+//! names go to every page (`browser::BrowserFiles`): browsers may keep those files for a year,
+//! since a new build has new names. Everything else in the site root is kept for a day; pages and server
 //! functions are never kept (`headers`).
 
 use std::collections::HashSet;
@@ -14,6 +14,8 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use leptos::config::LeptosOptions;
+
+use crate::browser::BrowserFiles;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Files without a hash in their name beside hashed ones (the favicon): kept a day.
@@ -36,18 +38,39 @@ pub enum AssetsError {
     Missing(PathBuf),
 }
 
-/// The request paths of the content-hashed files (empty when names are not hashed).
+/// The browser's files: their names, and which request paths are content-hashed (none when
+/// names are not hashed).
 #[derive(Debug, Default, Clone)]
 pub struct Assets {
+    pub files: BrowserFiles,
     immutable: Arc<HashSet<String>>,
 }
 
 impl Assets {
-    /// Reads the hashes Leptos will name the files by, and checks the files are there: a build
-    /// that does not match the binary stops the server at start rather than break every page.
+    /// Reads the hashes the files are named by, and checks the files are there: a build that
+    /// does not match the binary stops the server at start rather than break every page.
     pub fn load(options: &LeptosOptions) -> Result<Assets, AssetsError> {
+        let name = |ext: &str, hash: Option<&str>| {
+            let pkg = &options.site_pkg_dir;
+            let output = &options.output_name;
+            match hash {
+                Some(hash) => format!("/{pkg}/{output}.{hash}.{ext}"),
+                // wasm-bindgen's own name, unless cargo-leptos named it (as Leptos decides).
+                None if ext == "wasm" && option_env!("LEPTOS_OUTPUT_NAME").is_none() => {
+                    format!("/{pkg}/{output}_bg.wasm")
+                }
+                None => format!("/{pkg}/{output}.{ext}"),
+            }
+        };
         if !options.hash_files {
-            return Ok(Assets::default());
+            return Ok(Assets {
+                files: BrowserFiles {
+                    js: name("js", None),
+                    wasm: name("wasm", None),
+                    css: name("css", None),
+                },
+                immutable: Arc::default(),
+            });
         }
         let path = std::env::current_exe()
             .ok()
@@ -60,6 +83,7 @@ impl Assets {
         };
         let text = std::fs::read_to_string(&path).map_err(|e| hash_file(e.to_string()))?;
         let mut immutable = HashSet::new();
+        let mut files = BrowserFiles::default();
         for (ext, hash) in text
             .lines()
             .filter_map(|line| line.split_once(':'))
@@ -75,7 +99,13 @@ impl Assets {
             if !on_disk.is_file() {
                 return Err(AssetsError::Missing(on_disk));
             }
-            immutable.insert(format!("/{}/{file}", options.site_pkg_dir));
+            let path = name(ext, Some(hash));
+            match ext {
+                "js" => files.js = path.clone(),
+                "wasm" => files.wasm = path.clone(),
+                _ => files.css = path.clone(),
+            }
+            immutable.insert(path);
         }
         if immutable.len() != 3 {
             return Err(hash_file(
@@ -83,6 +113,7 @@ impl Assets {
             ));
         }
         Ok(Assets {
+            files,
             immutable: Arc::new(immutable),
         })
     }
@@ -166,6 +197,7 @@ mod tests {
     #[tokio::test]
     async fn hashed_files_are_kept_for_good_the_rest_briefly_and_nothing_without_hashes() {
         let hashed = Assets {
+            files: BrowserFiles::default(),
             immutable: Arc::new(HashSet::from(["/pkg/app.abc.wasm".to_string()])),
         };
         let (_, cache, vary) = headers_of(hashed.clone(), "/pkg/app.abc.wasm").await;

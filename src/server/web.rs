@@ -53,19 +53,19 @@ pub fn router(
         router = router.route(&path, get(sign_in::callback));
     }
     let shell = pages.shell;
+    let files = assets.files.clone();
+    let context = move || {
+        provide_context(context_state.clone());
+        provide_context(files.clone());
+    };
     router
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         // The site's files, precompressed at build time (.br, .gz), and the 404 page.
         .fallback(
-            leptos_axum::file_and_error_handler::<AppState, _>(shell)
+            leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell)
                 .layer(from_fn_with_state(assets, assets::cache_control)),
         )
         .layer(from_fn_with_state(

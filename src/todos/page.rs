@@ -1,18 +1,21 @@
 //! `/`: the signed-in user's todos. Signed-out visitors never get here: the session layer
-//! sends them to the sign-in page (and back after sign-in).
+//! sends them to the sign-in page (and back after sign-in). Rendered on the server; its forms
+//! post to the server functions, which answer with a redirect back here (`?error=…`, and what
+//! was typed in the flash). The title fields are in islands (`fields`): they check a title in
+//! the browser with the server's own rules before anything is sent.
 
-use leptos::form::ActionForm;
-use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
-use super::api::{AddTodo, DeleteTodo, RenameTodo, SetDone, list_todos};
-use super::model::{Todo, normalize_title};
-use super::row::{FormEcho, RowActions, TodoRow, is_title_error};
+use super::api::{AddTodo, list_todos};
+use super::fields::TitleCheck;
+use super::model::Todo;
+use super::row::{Editing, TodoRow, is_title_error};
 use crate::auth::api::{SignOut, current_user};
+use crate::browser::IslandScripts;
 use crate::error::AppError;
-use crate::paths::{HOME, query_param, sign_in_url, use_flash};
+use crate::paths::{HOME, query_param, use_flash};
 use crate::theme::ThemeToggle;
 
 fn count_text(todos: &[Todo]) -> String {
@@ -26,223 +29,151 @@ fn count_text(todos: &[Todo]) -> String {
 
 #[component]
 pub fn TodosPage() -> impl IntoView {
-    let add = ServerAction::<AddTodo>::new();
-    let actions = RowActions {
-        toggle: ServerAction::<SetDone>::new(),
-        rename: ServerAction::<RenameTodo>::new(),
-        delete: ServerAction::<DeleteTodo>::new(),
-    };
-    let todos = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                actions.toggle.version().get(),
-                actions.rename.version().get(),
-                actions.delete.version().get(),
-            )
-        },
-        |_| list_todos(),
-    );
-    let (error_param, edit_param) = (query_param("error"), query_param("edit"));
-    let typed = use_flash().title;
+    let error = query_param("error").and_then(|c| AppError::from_code(&c));
     let echo = FormEcho {
-        editing: Memo::new(move |_| edit_param.get().and_then(|s| Uuid::parse_str(&s).ok())),
-        error: Memo::new(move |_| error_param.get().and_then(|c| AppError::from_code(&c))),
-        // Only on the page the form post landed on (its error in the URL): once the user moves
-        // on in the hydrated app, say to another row's edit link, the typed title is gone.
-        title: Memo::new(move |_| error_param.get().and_then(|_| typed.clone())),
+        editing: query_param("edit").and_then(|s| Uuid::parse_str(&s).ok()),
+        // Only on the page the form post landed on (its error in the URL).
+        title: error.as_ref().and(use_flash().title),
+        error,
     };
-    // Errors of row actions (and, without JavaScript, of any form) show in the banner.
-    let banner_error = move || {
-        let row_error = [
-            actions.toggle.value().get().and_then(|r| r.err()),
-            actions.delete.value().get().and_then(|r| r.err()),
-            actions
-                .rename
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .filter(|e| !is_title_error(e)),
-        ]
-        .into_iter()
-        .flatten()
-        .next();
-        row_error.or_else(|| {
-            echo.error
-                .get()
-                .filter(|e| !is_title_error(e))
-                .filter(|_| add.value().get().is_none())
-        })
+    // Title errors show only by their field; the rest in the banner too.
+    let banner = echo.error.clone().filter(|e| !is_title_error(e));
+    let (add_value, add_error) = match echo.editing {
+        None => (
+            echo.title.clone().unwrap_or_default(),
+            // Any error of a post from this page (the URL does not say which form's).
+            echo.error.clone(),
+        ),
+        Some(_) => (String::new(), None),
     };
-
-    // A session that ended (signed out in another tab, expired, revoked) leaves this page for
-    // the sign-in page with a full navigation: a signed-out visitor never sees the form.
-    Effect::new(move |_| {
-        let errors = [
-            todos.get().and_then(|r| r.err()),
-            add.value().get().and_then(|r| r.err()),
-            actions.toggle.value().get().and_then(|r| r.err()),
-            actions.rename.value().get().and_then(|r| r.err()),
-            actions.delete.value().get().and_then(|r| r.err()),
-        ];
-        if errors.contains(&Some(AppError::SignedOut)) {
-            let _ = window().location().set_href(&sign_in_url(Some(HOME)));
-        }
-    });
-
     view! {
         <main class="page">
             <TodosHeader />
-            <Show when=move || banner_error().is_some()>
-                <div class="banner" role="alert" data-testid="action-error">
-                    {move || banner_error().map(|e| e.to_string())}
-                </div>
-            </Show>
-            <AddTodoForm add echo />
-            <TodoList todos actions echo />
+            {banner
+                .map(|e| {
+                    view! {
+                        <div class="banner" role="alert" data-testid="action-error">
+                            {e.to_string()}
+                        </div>
+                    }
+                })}
+            <AddTodoForm value=add_value error=add_error />
+            <Suspense fallback=|| {
+                view! { <p class="muted" role="status">"Loading your todos…"</p> }
+            }>{move || Suspend::new(TodoList(echo.clone()))}</Suspense>
         </main>
+        <IslandScripts />
     }
 }
 
 /// The title, who is signed in, the theme and the sign-out button.
 #[component]
 fn TodosHeader() -> impl IntoView {
-    let leaving = RwSignal::new(false);
-    let user = Resource::new(|| (), |_| current_user());
+    let email = async {
+        current_user()
+            .await
+            .ok()
+            .flatten()
+            .and_then(|u| u.email)
+            .map(|email| {
+                view! {
+                    <p class="muted" data-testid="user-email">
+                        {email}
+                    </p>
+                }
+            })
+    };
     view! {
         <header class="bar">
             <div>
                 <h1>"My Todos"</h1>
-                <Suspense>
-                    {move || Suspend::new(async move {
-                        user.await
-                            .ok()
-                            .flatten()
-                            .and_then(|u| u.email)
-                            .map(|email| {
-                                view! {
-                                    <p class="muted" data-testid="user-email">
-                                        {email}
-                                    </p>
-                                }
-                            })
-                    })}
-                </Suspense>
+                <Suspense>{Suspend::new(email)}</Suspense>
             </div>
             <div class="bar-actions">
                 <ThemeToggle />
-                // A plain form post even when hydrated: signing out leaves the page with a full
-                // navigation, so Back reloads it from the server (which sends a signed-out
-                // visitor to sign in) instead of rendering it again in the browser.
-                <form method="post" action=SignOut::url() on:submit=move |_| leaving.set(true)>
-                    <button type="submit" class="secondary" disabled=leaving>
-                        {move || if leaving.get() { "Signing out…" } else { "Sign out" }}
+                // A full navigation even with JavaScript (`data-reload`): after signing out, Back
+                // reloads this page from the server, which sends a signed-out visitor to sign in.
+                <form method="post" action=SignOut::url() data-reload>
+                    <button type="submit" class="secondary" data-pending="Signing out…">
+                        "Sign out"
                     </button>
                 </form>
             </div>
         </header>
     }
+    // Type-erased: the page's whole view type is otherwise too deep for the compiler.
+    .into_any()
 }
 
-/// The new-todo field, checked in the browser first, then by the server.
+/// The new-todo form, as a refused post left it (what was typed, and why it was refused).
 #[component]
-fn AddTodoForm(add: ServerAction<AddTodo>, echo: FormEcho) -> impl IntoView {
-    let local_error = RwSignal::new(None::<AppError>);
-    let add_error = move || {
-        local_error.get().or_else(|| match add.value().get() {
-            Some(Err(e)) => Some(e),
-            Some(Ok(_)) => None,
-            None if echo.editing.get().is_none() => echo.error.get(),
-            None => None,
-        })
-    };
-    let check = move |ev: leptos::ev::SubmitEvent| match AddTodo::from_event(&ev)
-        .map(|input| normalize_title(&input.title))
-    {
-        Ok(Err(e)) => {
-            ev.prevent_default();
-            local_error.set(Some(e.into()));
-        }
-        _ => local_error.set(None),
-    };
-    let input = NodeRef::<html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = add.value().get()
-            && let Some(el) = input.get()
-        {
-            el.set_value("");
-        }
-    });
+fn AddTodoForm(value: String, error: Option<AppError>) -> impl IntoView {
     view! {
-        <ActionForm action=add on:submit:capture=check attr:class="add" attr:novalidate=true>
-            <label for="new-title" class="visually-hidden">"New todo"</label>
-            <input
-                id="new-title"
-                name="title"
-                node_ref=input
-                placeholder="What needs doing?"
-                autocomplete="off"
-                value=move || {
-                    if echo.editing.get().is_none() { echo.title.get().unwrap_or_default() } else { String::new() }
-                }
-                on:input=move |_| local_error.set(None)
-                aria-invalid=move || add_error().is_some().to_string()
-                aria-describedby="add-error"
-            />
-            <button type="submit" disabled=move || add.pending().get()>
-                {move || if add.pending().get() { "Adding…" } else { "Add" }}
-            </button>
-        </ActionForm>
-        <p id="add-error" class="error" role="alert" data-testid="add-error">
-            {move || add_error().map(|e| e.to_string())}
-        </p>
+        <TitleCheck>
+            <form method="post" action=AddTodo::url() class="add" novalidate>
+                <label for="new-title" class="visually-hidden">"New todo"</label>
+                <input
+                    id="new-title"
+                    name="title"
+                    placeholder="What needs doing?"
+                    autocomplete="off"
+                    value=value
+                    aria-invalid=error.is_some().to_string()
+                    aria-describedby="add-error"
+                />
+                <button type="submit" data-pending="Adding…">"Add"</button>
+            </form>
+            <p id="add-error" class="error" role="alert" data-testid="add-error">
+                {error.map(|e| e.to_string())}
+            </p>
+        </TitleCheck>
     }
 }
 
 /// The list, newest first, with its count; a failed load offers Retry.
-#[component]
-fn TodoList(
-    todos: Resource<Result<Vec<Todo>, AppError>>,
-    actions: RowActions,
-    echo: FormEcho,
-) -> impl IntoView {
-    view! {
-        <Transition fallback=|| view! { <p class="muted" role="status">"Loading your todos…"</p> }>
-            {move || Suspend::new(async move {
-                match todos.await {
-                    Err(e) => {
-                        let retry = move |ev: leptos::ev::MouseEvent| {
-                            ev.prevent_default();
-                            todos.refetch();
-                        };
-                        view! {
-                            <div class="banner" role="alert" data-testid="load-error">
-                                <p>{e.to_string()}</p>
-                                <a class="button" href=HOME on:click=retry>
-                                    "Retry"
-                                </a>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Ok(list) if list.is_empty() => {
-                        view! { <p class="empty" data-testid="empty">"No todos yet. Add one above!"</p> }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        let count = count_text(&list);
-                        let rows = list
-                            .into_iter()
-                            .map(|todo| view! { <TodoRow todo actions echo /> })
-                            .collect_view();
-                        view! {
-                            <p class="muted count" data-testid="count">{count}</p>
-                            <ul class="todos">{rows}</ul>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Transition>
+#[allow(non_snake_case)] // rendered as a component, awaited where it is used
+async fn TodoList(echo: FormEcho) -> AnyView {
+    match list_todos().await {
+        Err(e) => view! {
+            <div class="banner" role="alert" data-testid="load-error">
+                <p>{e.to_string()}</p>
+                <a class="button" href=HOME>
+                    "Retry"
+                </a>
+            </div>
+        }
+        .into_any(),
+        Ok(list) if list.is_empty() => {
+            view! { <p class="empty" data-testid="empty">"No todos yet. Add one above!"</p> }
+                .into_any()
+        }
+        Ok(list) => {
+            let count = count_text(&list);
+            let rows = list
+                .into_iter()
+                .map(|todo| {
+                    // The row being edited shows what was typed there, and its error.
+                    let edit = (echo.editing == Some(todo.id)).then(|| Editing {
+                        value: echo.title.clone().unwrap_or_else(|| todo.title.clone()),
+                        error: echo.error.clone().filter(is_title_error),
+                    });
+                    view! { <TodoRow todo edit /> }
+                })
+                .collect_view();
+            view! {
+                <p class="muted count" data-testid="count">{count}</p>
+                <ul class="todos">{rows}</ul>
+            }
+            .into_any()
+        }
     }
+}
+
+/// What the URL and the flash say after a form post: which todo is being edited, the error,
+/// and the title that was typed.
+#[derive(Clone)]
+struct FormEcho {
+    editing: Option<Uuid>,
+    error: Option<AppError>,
+    title: Option<String>,
 }

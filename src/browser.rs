@@ -1,0 +1,58 @@
+//! What a page asks the browser to load. Pages are server HTML that works without JavaScript;
+//! every page carries a small script that posts its forms and follows its links in place
+//! (`enhance.js`), and only a page with islands (`#[island]` components: the parts that act in
+//! the browser) loads the wasm that hydrates them.
+
+use leptos::prelude::*;
+
+/// The site's own files as the page names them: content-hashed in a release build. The
+/// server reads them once at start (`server::assets`) and hands them to every render.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrowserFiles {
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+}
+
+fn files() -> BrowserFiles {
+    use_context::<BrowserFiles>().unwrap_or_default()
+}
+
+/// The stylesheet (`id="leptos"`, where cargo-leptos' live reload swaps it).
+#[component]
+pub fn Stylesheet() -> impl IntoView {
+    view! { <link rel="stylesheet" id="leptos" href=files().css /> }
+}
+
+/// Posts forms and follows links with fetch, for every page (see `enhance.js`).
+#[component]
+pub fn Enhance() -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    view! { <script type="module" nonce=nonce inner_html=include_str!("enhance.js")></script> }
+}
+
+/// Loads the wasm and hydrates the page's islands; then `<body data-hydrated>` says the page
+/// is fully interactive. Also what `enhance.js` calls for the islands of a page it swaps in.
+/// Put it in a page that has islands; pages without them load no wasm at all.
+#[component]
+pub fn IslandScripts() -> impl IntoView {
+    let BrowserFiles { js, wasm, .. } = files();
+    let nonce = leptos::nonce::use_nonce();
+    // The island functions are the module's exports named by each `<leptos-island
+    // data-component>`, as Leptos' own island script finds them.
+    let script = format!(
+        "import init, * as app from {js:?};\
+         await init({{ module_or_path: {wasm:?} }});\
+         app.hydrate();\
+         const hydrate = (root) => {{ for (const el of root.querySelectorAll(\"leptos-island\")) {{\
+         if (!el.hydrated) {{ el.hydrated = true; app[el.dataset.component]?.(el); }} }} }};\
+         hydrate(document.body);\
+         window.__hydrateIslands = hydrate;\
+         document.body.dataset.hydrated = \"true\";"
+    );
+    view! {
+        <link rel="modulepreload" href=js />
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
+        <script type="module" nonce=nonce inner_html=script></script>
+    }
+}
