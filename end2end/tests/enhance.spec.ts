@@ -1,0 +1,95 @@
+import { expect, type Page, test } from "@playwright/test";
+import { addTodo, hydrated, newEmail, signIn } from "./helpers";
+
+// What JavaScript adds to pages that work without it: the title check in the browser (the
+// island), and forms and links handled in place (src/enhance.js).
+
+test.beforeEach(({}, info) => {
+  test.skip(!hydrated(info), "what JavaScript adds");
+});
+
+/** Marks the window: the mark survives only if nothing reloads the page. */
+async function mark(page: Page) {
+  await page.evaluate(() => ((window as unknown as { mark: number }).mark = 1));
+}
+async function marked(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { mark?: number }).mark === 1);
+}
+
+test("a title the server would refuse is refused in the browser, without a request", async ({ page }, info) => {
+  await signIn(page, info, newEmail("island"));
+  const posts: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST") posts.push(r.url());
+  });
+  const input = page.getByLabel("New todo");
+  await input.fill("   ");
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("add-error")).toHaveText("Title is required.");
+  await expect(input).toHaveAttribute("aria-invalid", "true");
+  await input.fill("x".repeat(501));
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("add-error")).toHaveText("Title is too long: 500 characters at most.");
+  // Typing clears it.
+  await input.press("End");
+  await input.press("Backspace");
+  await expect(page.getByTestId("add-error")).toHaveText("");
+  await expect(input).toHaveAttribute("aria-invalid", "false");
+  expect(posts).toEqual([]);
+});
+
+test("a form says it is busy while it posts, and the page updates in place", async ({ page }, info) => {
+  await signIn(page, info, newEmail("busy"));
+  await mark(page);
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/add_todo", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByLabel("New todo").fill("Slow one");
+  await page.getByRole("button", { name: "Add" }).click();
+  const busy = page.getByRole("button", { name: "Adding…" });
+  await expect(busy).toBeDisabled();
+  await expect(page.locator("form.add")).toHaveAttribute("aria-busy", "true");
+  release();
+  await expect(page.getByTestId("todo-title")).toHaveText(["Slow one"]);
+  await expect(page.getByRole("button", { name: "Add" })).toBeEnabled();
+  await expect(page.getByLabel("New todo")).toHaveValue("");
+  expect(await marked(page)).toBe(true);
+});
+
+test("Back and Forward move between edit mode and the list, in place", async ({ page }, info) => {
+  await signIn(page, info, newEmail("history"));
+  await addTodo(page, "Walk the dog");
+  await mark(page);
+  await page.getByRole("link", { name: "Edit" }).click();
+  await expect(page).toHaveURL(/\?edit=/);
+  await expect(page.getByLabel("Title")).toBeFocused();
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByLabel("Title")).toHaveCount(0);
+  await page.goForward();
+  await expect(page.getByLabel("Title")).toHaveValue("Walk the dog");
+  expect(await marked(page)).toBe(true);
+});
+
+test("when the in-place post fails, the browser posts the form itself", async ({ page }, info) => {
+  await signIn(page, info, newEmail("fallback"));
+  await mark(page);
+  let refused = 0;
+  await page.route("**/api/add_todo", async (route) => {
+    if (refused === 0) {
+      refused += 1;
+      await route.abort("connectionrefused");
+    } else {
+      await route.continue();
+    }
+  });
+  await page.getByLabel("New todo").fill("Posted anyway");
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("todo-title")).toHaveText(["Posted anyway"]);
+  expect(refused).toBe(1);
+  // A full page load this time.
+  expect(await marked(page)).toBe(false);
+});
