@@ -1,5 +1,6 @@
 //! The HTML shell and the routes: each feature's pages on their paths. The top of the module
-//! graph: it imports every feature, and nothing imports it (`main` and `hydrate` start it).
+//! graph: it imports every feature, and nothing imports it (`main` serves it; it never
+//! reaches the browser, where only islands run).
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

@@ -3,7 +3,11 @@
 //! (`enhance.js`), and only a page with islands (`#[island]` components: the parts that act in
 //! the browser) loads the wasm that hydrates them.
 
+use std::sync::LazyLock;
+
 use leptos::prelude::*;
+
+use crate::paths::HEALTH;
 
 /// The site's own files as the page names them: content-hashed in a release build. The
 /// server reads them once at start (`server::assets`) and hands them to every render.
@@ -27,32 +31,22 @@ pub fn Stylesheet() -> impl IntoView {
 /// Posts forms and follows links with fetch, for every page (see `enhance.js`).
 #[component]
 pub fn Enhance() -> impl IntoView {
+    static SCRIPT: LazyLock<String> =
+        LazyLock::new(|| include_str!("enhance.js").replace("__HEALTH__", HEALTH));
     let nonce = leptos::nonce::use_nonce();
-    view! { <script type="module" nonce=nonce inner_html=include_str!("enhance.js")></script> }
+    view! { <script type="module" nonce=nonce inner_html=SCRIPT.as_str()></script> }
 }
 
-/// Loads the wasm and hydrates the page's islands; then `<body data-hydrated>` says the page
-/// is fully interactive. Also what `enhance.js` calls for the islands of a page it swaps in.
-/// Put it in a page that has islands; pages without them load no wasm at all.
+/// Loads the wasm and hydrates the page's islands (`islands.js`, which finds the files by the
+/// two links); then `<body data-hydrated>` says the page is fully interactive. Put it in a
+/// page that has islands, after them; pages without islands load no wasm at all.
 #[component]
 pub fn IslandScripts() -> impl IntoView {
     let BrowserFiles { js, wasm, .. } = files();
     let nonce = leptos::nonce::use_nonce();
-    // The island functions are the module's exports named by each `<leptos-island
-    // data-component>`, as Leptos' own island script finds them.
-    let script = format!(
-        "import init, * as app from {js:?};\
-         await init({{ module_or_path: {wasm:?} }});\
-         app.hydrate();\
-         const hydrate = (root) => {{ for (const el of root.querySelectorAll(\"leptos-island\")) {{\
-         if (!el.hydrated) {{ el.hydrated = true; app[el.dataset.component]?.(el); }} }} }};\
-         hydrate(document.body);\
-         window.__hydrateIslands = hydrate;\
-         document.body.dataset.hydrated = \"true\";"
-    );
     view! {
         <link rel="modulepreload" href=js />
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
-        <script type="module" nonce=nonce inner_html=script></script>
+        <script type="module" nonce=nonce inner_html=include_str!("islands.js")></script>
     }
 }

@@ -1,5 +1,5 @@
 //! Sign in with a hosted provider, keep your todos in InsForge: a Leptos app rendered on the
-//! server and hydrated in the browser.
+//! server, whose islands (`#[island]`) hydrate in the browser.
 //!
 //! Dependencies point one way: the leaves (`error`, `paths`) import nothing above them; the
 //! features (`auth`, `todos`, `theme`) keep their data types, server functions and components
@@ -18,7 +18,7 @@ pub mod todos;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// The browser's entry point, before the page's islands hydrate (`islands.rs` loads it).
+/// The browser's entry point, before the page's islands hydrate (`islands.js` calls it).
 #[cfg(feature = "hydrate")]
 #[allow(unsafe_code)] // the export glue `wasm_bindgen` generates
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -113,7 +113,7 @@ pub fn query_param(name: &str) -> Option<String> {
     use_query_map().with_untracked(|q| q.get(name))
 }
 
-/// What a plain form post (no JavaScript) hands back to the page it returns to besides the
+/// What a form post hands back to the page it returns to besides the
 /// error code in the URL: what the user typed. Personal, so never in a URL: the server keeps it
 /// in a sealed cookie for a minute, and the next page rendered reads it once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,6 +1,6 @@
 //! Light, dark or the system's scheme, kept in a cookie so the server renders the right one
-//! from the first byte. Which button is current is pure CSS (`html[data-theme]`), so the markup
-//! is the same on server and client.
+//! from the first byte. Which button is current is pure CSS (`html[data-theme]`), so
+//! `enhance.js` can apply a choice at once by setting that attribute.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -91,7 +91,8 @@ pub fn ThemeToggle() -> impl IntoView {
     };
     let choice = move |theme: Theme, label: &'static str| {
         view! {
-            <form method="post" action=SetTheme::url()>
+            // `data-theme`: applied at once with JavaScript, and remembered in the background.
+            <form method="post" action=SetTheme::url() data-theme>
                 <input type="hidden" name="theme" value=theme.as_str() />
                 <input type="hidden" name="back" value=here.clone() />
                 <button type="submit" class=format!("theme-{}", theme.as_str()) title=label>

@@ -109,8 +109,11 @@ test("sign out ends the session", async ({ page }, info) => {
 test("the theme choice survives a reload", async ({ page }, info) => {
   await page.goto("/login");
   await ready(page, info);
+  // With JavaScript the theme applies at once and is saved in the background: reload once saved.
+  const saved = page.waitForResponse((r) => r.url().endsWith("/api/set_theme"));
   await page.getByRole("button", { name: "Dark" }).click();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await saved;
   await page.reload();
   // Rendered by the server in the chosen theme: no flash of the other one.
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");

@@ -74,22 +74,41 @@ test("Back and Forward move between edit mode and the list, in place", async ({ 
   expect(await marked(page)).toBe(true);
 });
 
-test("when the in-place post fails, the browser posts the form itself", async ({ page }, info) => {
-  await signIn(page, info, newEmail("fallback"));
+test("focus stays on the control that was used, in the row it was used in", async ({ page }, info) => {
+  await signIn(page, info, newEmail("focus"));
+  await addTodo(page, "First");
+  await addTodo(page, "Second");
+  await page.getByRole("button", { name: "Mark “First” as done" }).click();
+  await expect(page.getByRole("button", { name: "Mark “First” as not done" })).toBeFocused();
+  // Enter in the add field: the field keeps focus for the next todo.
+  await page.getByLabel("New todo").fill("Third");
+  await page.getByLabel("New todo").press("Enter");
+  await expect(page.getByTestId("todo-title")).toHaveText(["Third", "Second", "First"]);
+  await expect(page.getByLabel("New todo")).toBeFocused();
+});
+
+test("when the server cannot be reached, the form says so, keeps what was typed and is not posted twice", async ({
+  page,
+}, info) => {
+  await signIn(page, info, newEmail("unreachable"));
   await mark(page);
-  let refused = 0;
-  await page.route("**/api/add_todo", async (route) => {
-    if (refused === 0) {
-      refused += 1;
-      await route.abort("connectionrefused");
-    } else {
-      await route.continue();
-    }
+  // The server down: every request to it refused, the post and the check after it.
+  const posts: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST") posts.push(new URL(r.url()).pathname);
   });
-  await page.getByLabel("New todo").fill("Posted anyway");
+  await page.route("**/*", (route) => route.abort("connectionrefused"));
+  await page.getByLabel("New todo").fill("Posted later");
   await page.getByRole("button", { name: "Add" }).click();
-  await expect(page.getByTestId("todo-title")).toHaveText(["Posted anyway"]);
-  expect(refused).toBe(1);
-  // A full page load this time.
-  expect(await marked(page)).toBe(false);
+  await expect(page.getByRole("alert").filter({ hasText: "We couldn't reach the server." })).toBeVisible();
+  await expect(page.getByLabel("New todo")).toHaveValue("Posted later");
+  await expect(page.getByRole("button", { name: "Add" })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Add" })).toBeFocused();
+  // Back up: posted once more only when asked.
+  await page.unroute("**/*");
+  expect(posts).toEqual(["/api/add_todo"]);
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("todo-title")).toHaveText(["Posted later"]);
+  expect(posts).toEqual(["/api/add_todo", "/api/add_todo"]);
+  expect(await marked(page)).toBe(true);
 });

@@ -101,8 +101,9 @@ fn plain_form() -> bool {
     use_context::<axum::http::request::Parts>().is_some_and(|parts| accepts_html(&parts.headers))
 }
 
-/// A plain form post (no JavaScript) navigates: after it, send the browser to `to`. Calls
-/// from the hydrated app are left alone; they update the page in place.
+/// A form post (a browser's, or `enhance.js`' asking for a page) navigates: after it, send the
+/// browser to `to`. Calls that do not ask for a page (the server-function protocol) get the
+/// answer itself.
 pub fn form_redirect(to: &str) {
     if plain_form() {
         leptos_axum::redirect(to);

@@ -14,7 +14,7 @@ use leptos::prelude::use_context;
 use crate::paths::SERVER_FNS;
 
 /// A page's policy: scripts and wasm from this site, and inline scripts only with this
-/// render's nonce (Leptos puts it on its hydration and resource scripts).
+/// render's nonce (`browser.rs` puts it on its scripts).
 fn page_policy(nonce: &str, options: Option<&LeptosOptions>) -> String {
     // `cargo leptos watch` reloads the page through a websocket on its own port.
     let reload = if options.is_some_and(|o| o.env == leptos::config::Env::DEV) {

@@ -47,8 +47,8 @@ pub fn status_of(error: &AppError) -> StatusCode {
     StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// Whether a request comes from a browser navigating (a page load or a plain form post)
-/// rather than from the hydrated app's `fetch`.
+/// Whether a request asks for a page (a browser's page load or form post, or `enhance.js`
+/// posting one) rather than for the server function's answer itself.
 pub fn accepts_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)

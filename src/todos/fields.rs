@@ -5,7 +5,7 @@
 //!
 //! Why the island works on the form's DOM rather than render the field from props: island props
 //! travel as JSON, and parsing them (serde_json, uuid, `AppError`'s Deserialize) was a third of
-//! the wasm (75 KB brotli with props, 49 KB without).
+//! the wasm: 75 KB brotli for two islands with props, 40 KB for this one.
 
 use leptos::ev::{Event, KeyboardEvent, SubmitEvent};
 use leptos::prelude::*;

@@ -36,16 +36,21 @@ pub fn TodosPage() -> impl IntoView {
         title: error.as_ref().and(use_flash().title),
         error,
     };
-    // Title errors show only by their field; the rest in the banner too.
-    let banner = echo.error.clone().filter(|e| !is_title_error(e));
+    // An error shows once: by the add field when the add form was posted (a typed title came
+    // back with it, and no row is being edited), by the edit field when it is about the title
+    // of the row being edited, in the banner otherwise.
+    let added = echo.editing.is_none() && echo.title.is_some();
     let (add_value, add_error) = match echo.editing {
         None => (
             echo.title.clone().unwrap_or_default(),
-            // Any error of a post from this page (the URL does not say which form's).
-            echo.error.clone(),
+            echo.error.clone().filter(|e| added || is_title_error(e)),
         ),
         Some(_) => (String::new(), None),
     };
+    let banner = echo
+        .error
+        .clone()
+        .filter(|e| !is_title_error(e) && add_error.is_none());
     view! {
         <main class="page">
             <TodosHeader />
