@@ -51,9 +51,12 @@ pub fn TodosPage() -> impl IntoView {
         .error
         .clone()
         .filter(|e| !is_title_error(e) && add_error.is_none());
-    view! {
-        <main class="page">
-            <TodosHeader />
+    // One wait for everything the page shows (it is rendered whole, before it is sent).
+    let page = async move {
+        let email = current_user().await.ok().flatten().and_then(|u| u.email);
+        let list = TodoList(echo).await;
+        view! {
+            <TodosHeader email />
             {banner
                 .map(|e| {
                     view! {
@@ -63,9 +66,14 @@ pub fn TodosPage() -> impl IntoView {
                     }
                 })}
             <AddTodoForm value=add_value error=add_error />
+            {list}
+        }
+    };
+    view! {
+        <main class="page">
             <Suspense fallback=|| {
                 view! { <p class="muted" role="status">"Loading your todos…"</p> }
-            }>{move || Suspend::new(TodoList(echo.clone()))}</Suspense>
+            }>{Suspend::new(page)}</Suspense>
         </main>
         <IslandScripts />
     }
@@ -73,26 +81,19 @@ pub fn TodosPage() -> impl IntoView {
 
 /// The title, who is signed in, the theme and the sign-out button.
 #[component]
-fn TodosHeader() -> impl IntoView {
-    let email = async {
-        current_user()
-            .await
-            .ok()
-            .flatten()
-            .and_then(|u| u.email)
-            .map(|email| {
-                view! {
-                    <p class="muted" data-testid="user-email">
-                        {email}
-                    </p>
-                }
-            })
-    };
+fn TodosHeader(email: Option<String>) -> impl IntoView {
     view! {
         <header class="bar">
             <div>
                 <h1>"My Todos"</h1>
-                <Suspense>{Suspend::new(email)}</Suspense>
+                {email
+                    .map(|email| {
+                        view! {
+                            <p class="muted" data-testid="user-email">
+                                {email}
+                            </p>
+                        }
+                    })}
             </div>
             <div class="bar-actions">
                 <ThemeToggle />
