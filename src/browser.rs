@@ -3,19 +3,19 @@
 //! (`enhance.js`), and only a page with islands (`#[island]` components: the parts that act in
 //! the browser) loads the wasm that hydrates them.
 
-use std::sync::LazyLock;
-
 use leptos::prelude::*;
-
-use crate::paths::HEALTH;
 
 /// The site's own files as the page names them: content-hashed in a release build. The
 /// server reads them once at start (`server::assets`) and hands them to every render.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BrowserFiles {
+    /// The build's: wasm-bindgen's module, the wasm, the stylesheet.
     pub js: String,
     pub wasm: String,
     pub css: String,
+    /// The server's own (`enhance.js`, `islands.js`; `server::assets::Script`).
+    pub enhance: String,
+    pub islands: String,
 }
 
 fn files() -> BrowserFiles {
@@ -31,10 +31,7 @@ pub fn Stylesheet() -> impl IntoView {
 /// Posts forms and follows links with fetch, for every page (see `enhance.js`).
 #[component]
 pub fn Enhance() -> impl IntoView {
-    static SCRIPT: LazyLock<String> =
-        LazyLock::new(|| include_str!("enhance.js").replace("__HEALTH__", HEALTH));
-    let nonce = leptos::nonce::use_nonce();
-    view! { <script type="module" nonce=nonce inner_html=SCRIPT.as_str()></script> }
+    view! { <script type="module" src=files().enhance></script> }
 }
 
 /// Loads the wasm and hydrates the page's islands (`islands.js`, which finds the files by the
@@ -42,11 +39,12 @@ pub fn Enhance() -> impl IntoView {
 /// page that has islands, after them; pages without islands load no wasm at all.
 #[component]
 pub fn IslandScripts() -> impl IntoView {
-    let BrowserFiles { js, wasm, .. } = files();
-    let nonce = leptos::nonce::use_nonce();
+    let BrowserFiles {
+        js, wasm, islands, ..
+    } = files();
     view! {
         <link rel="modulepreload" href=js />
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
-        <script type="module" nonce=nonce inner_html=include_str!("islands.js")></script>
+        <script type="module" src=islands></script>
     }
 }

@@ -16,6 +16,7 @@ use axum::response::Response;
 use leptos::config::LeptosOptions;
 
 use crate::browser::BrowserFiles;
+use crate::paths::HEALTH;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Files without a hash in their name beside hashed ones (the favicon): kept a day.
@@ -43,7 +44,60 @@ pub enum AssetsError {
 #[derive(Debug, Default, Clone)]
 pub struct Assets {
     pub files: BrowserFiles,
+    /// Served by the server itself (`script_route`).
+    pub scripts: Vec<Script>,
     immutable: Arc<HashSet<String>>,
+}
+
+/// A script the server carries in its binary (`src/enhance.js`, `src/islands.js`), served under
+/// a name with a hash of its content: kept by browsers for good, like the build's files, and
+/// not sent again with every page, as it would be inline.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub path: String,
+    pub body: Arc<str>,
+}
+
+impl Script {
+    fn new(options: &LeptosOptions, stem: &str, body: String) -> Script {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(body.as_bytes());
+        let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Script {
+            path: format!("/{}/{stem}.{hash}.js", options.site_pkg_dir),
+            body: body.into(),
+        }
+    }
+
+    fn all(options: &LeptosOptions) -> [Script; 2] {
+        [
+            Script::new(
+                options,
+                "enhance",
+                include_str!("../enhance.js").replace("__HEALTH__", HEALTH),
+            ),
+            Script::new(options, "islands", include_str!("../islands.js").into()),
+        ]
+    }
+}
+
+/// Serves a `Script`.
+pub fn script_route<S: Clone + Send + Sync + 'static>(
+    script: &Script,
+) -> axum::routing::MethodRouter<S> {
+    let body = script.body.clone();
+    axum::routing::get(move || {
+        let body = body.clone();
+        async move {
+            (
+                [
+                    (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                    (header::CACHE_CONTROL, IMMUTABLE),
+                ],
+                body.to_string(),
+            )
+        }
+    })
 }
 
 impl Assets {
@@ -62,13 +116,19 @@ impl Assets {
                 None => format!("/{pkg}/{output}.{ext}"),
             }
         };
+        let scripts = Script::all(options);
+        let [enhance, islands] = scripts.clone().map(|s| s.path);
+        let scripts = scripts.to_vec();
         if !options.hash_files {
             return Ok(Assets {
                 files: BrowserFiles {
                     js: name("js", None),
                     wasm: name("wasm", None),
                     css: name("css", None),
+                    enhance,
+                    islands,
                 },
+                scripts,
                 immutable: Arc::default(),
             });
         }
@@ -83,7 +143,11 @@ impl Assets {
         };
         let text = std::fs::read_to_string(&path).map_err(|e| hash_file(e.to_string()))?;
         let mut immutable = HashSet::new();
-        let mut files = BrowserFiles::default();
+        let mut files = BrowserFiles {
+            enhance,
+            islands,
+            ..BrowserFiles::default()
+        };
         for (ext, hash) in text
             .lines()
             .filter_map(|line| line.split_once(':'))
@@ -114,6 +178,7 @@ impl Assets {
         }
         Ok(Assets {
             files,
+            scripts,
             immutable: Arc::new(immutable),
         })
     }
@@ -198,6 +263,7 @@ mod tests {
     async fn hashed_files_are_kept_for_good_the_rest_briefly_and_nothing_without_hashes() {
         let hashed = Assets {
             files: BrowserFiles::default(),
+            scripts: Vec::new(),
             immutable: Arc::new(HashSet::from(["/pkg/app.abc.wasm".to_string()])),
         };
         let (_, cache, vary) = headers_of(hashed.clone(), "/pkg/app.abc.wasm").await;
@@ -209,6 +275,45 @@ mod tests {
         assert_eq!((status, cache), (StatusCode::NOT_FOUND, None));
         let (_, cache, _) = headers_of(Assets::default(), "/pkg/app.wasm").await;
         assert_eq!(cache.as_deref(), Some(UNHASHED));
+    }
+
+    #[tokio::test]
+    async fn the_servers_own_scripts_are_named_by_their_content_and_kept_for_good() {
+        let options = LeptosOptions::builder().output_name("app").build();
+        let assets = Assets::load(&options).expect("names not hashed");
+        let enhance = &assets.scripts[0];
+        assert_eq!(assets.files.enhance, enhance.path);
+        assert_eq!(assets.files.islands, assets.scripts[1].path);
+        assert!(enhance.path.starts_with("/pkg/enhance.") && enhance.path.ends_with(".js"));
+        assert!(enhance.body.contains(&format!("\"{HEALTH}\"")));
+        assert!(!enhance.body.contains("__HEALTH__"));
+        let changed = Script::new(&options, "enhance", format!("{} ", enhance.body));
+        assert_ne!(changed.path, enhance.path, "a new content, a new name");
+
+        let app: Router = Router::new().route(&enhance.path, script_route(enhance));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listen");
+        let url = format!(
+            "http://{}{}",
+            listener.local_addr().expect("addr"),
+            enhance.path
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let res = reqwest::get(url).await.expect("answer");
+        assert_eq!(res.status(), StatusCode::OK);
+        let header = |name| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        assert_eq!(header("cache-control").as_deref(), Some(IMMUTABLE));
+        assert_eq!(
+            header("content-type").as_deref(),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(res.text().await.expect("body"), &*enhance.body);
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub fn router(
             })
         })
         .route(PROVIDER_SIGN_IN_ROUTE, get(sign_in::start));
+    for script in &assets.scripts {
+        router = router.route(&script.path, assets::script_route(script));
+    }
     // Each provider's callback at the path of its guide.
     for path in state.services.providers.callback_paths() {
         router = router.route(&path, get(sign_in::callback));
