@@ -1,8 +1,9 @@
 // Every page works without JavaScript: forms post, the server answers with a redirect to the
 // page that shows the outcome. With JavaScript, this posts those forms (and follows this site's
 // links) with fetch and swaps the page the server answers with into this one, so the window,
-// its scroll and its focus survive, and each form says it is busy meanwhile. It is inline in
-// every page (no wasm needed for it: the sign-in page has none).
+// its scroll and its focus survive, and each form says it is busy meanwhile. Every page loads
+// it (the server serves it: `server::assets::Script`); it needs no wasm, which only a page with
+// islands loads.
 //
 // Written here, not Leptos' islands router (`islands_routing.js`), which diffs the old and new
 // pages node by node: a list that grows loses its new rows, and attributes the new page no
@@ -11,7 +12,7 @@ let navigation = 0;
 let shown = location.pathname + location.search;
 
 const sameSite = (url) => url.origin === location.origin;
-const HEALTH = "__HEALTH__"; // the server's liveness path, filled in by `browser.rs`
+const HEALTH = "__HEALTH__"; // the server's liveness path, filled in by `server::assets`
 const UNREACHABLE = "We couldn't reach the server. Please try again in a moment.";
 
 // `push`: a new history entry (a link, a form's outcome), or the one we are on (Back, Forward).
