@@ -1,5 +1,5 @@
 import { expect, type Page, test } from "@playwright/test";
-import { addTodo, hydrated, newEmail, signIn } from "./helpers";
+import { addTodo, hydrated, newEmail, ready, signIn } from "./helpers";
 
 // What JavaScript adds to pages that work without it: the title check in the browser (the
 // island), and forms and links handled in place (src/enhance.js).
@@ -111,4 +111,34 @@ test("when the server cannot be reached, the form says so, keeps what was typed 
   await expect(page.getByTestId("todo-title")).toHaveText(["Posted later"]);
   expect(posts).toEqual(["/api/add_todo", "/api/add_todo"]);
   expect(await marked(page)).toBe(true);
+});
+
+test("a post refused with a page of its own shows that page, and the address stays", async ({ page }, info) => {
+  await page.goto("/login");
+  await ready(page, info);
+  await mark(page);
+  // Over the server's 64 KiB body limit: refused with a short page of its own (413).
+  await page.getByLabel("Email address").fill("x".repeat(70 * 1024));
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(
+    page.getByRole("alert").filter({ hasText: "That is more than the app accepts in one request." }),
+  ).toBeVisible();
+  await expect(page).toHaveURL(/\/login$/);
+  expect(await marked(page)).toBe(true);
+});
+
+test("a change of the #fragment alone fetches nothing", async ({ page }, info) => {
+  await signIn(page, info, newEmail("fragment"));
+  await addTodo(page, "Stay put");
+  const fetched: string[] = [];
+  page.on("request", (r) => {
+    if (r.resourceType() === "fetch") fetched.push(new URL(r.url()).pathname + new URL(r.url()).search);
+  });
+  await page.evaluate(() => (location.hash = "top"));
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  // Something that does fetch, to be sure anything fetched before it was seen first.
+  await page.getByRole("link", { name: "Edit" }).click();
+  await expect(page.getByLabel("Title")).toBeVisible();
+  expect(fetched[0]).toMatch(/^\/\?edit=/);
 });
