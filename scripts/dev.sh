@@ -3,7 +3,8 @@
 #  1. What serving needs (PostgreSQL), then the local stack and the server in a debug build:
 #     the app answers with server-rendered pages, which work without JavaScript.
 #  2. Meanwhile, in the background and at low priority, the rest: the wasm toolchain, then the
-#     browser half (pages hydrate from the next load on), then cargo-leptos (a long build, once).
+#     browser half (the todo page's island hydrates from the next load on), then cargo-leptos
+#     (a long build, once).
 #  3. Then `cargo leptos watch` takes over, rebuilding on every change.
 # The URL is printed once the app answers; progress meanwhile. Ctrl-C stops everything.
 set -euo pipefail
@@ -63,7 +64,7 @@ mkdir -p target/site/pkg
 cp style/main.css target/site/pkg/insforge-auth.css
 cp -R public/. target/site/
 addr=${SITE_URL#http://}
-say "serving (server-rendered pages; they hydrate once the browser half is built)"
+say "serving (server-rendered pages; the todo page's island hydrates once the browser half is built)"
 LEPTOS_SITE_ADDR="$addr" LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=insforge-auth \
   target/debug/insforge-auth serve &
 server=$!
@@ -94,9 +95,11 @@ setsid nice -n 10 bash -c 'set -e
 rest=$!
 said=""
 while kill -0 "$rest" 2>/dev/null; do
-  sleep 30
+  # Waited for, not in the foreground: a TERM or Ctrl-C stops everything at once, not after it.
+  sleep 30 &
+  wait $! || true
   if [ -z "$said" ] && grep -q '^hydrating' "$log"; then
-    say "the browser half is built: pages hydrate from the next load"
+    say "the browser half is built: the todo page's island hydrates from the next load"
     said=1
   fi
   # Nothing logged yet is no error (pipefail would make it one).
