@@ -9,20 +9,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
-    CoreJwsSigningAlgorithm, CoreTokenResponse,
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::RwLock;
 use url::Url;
 
-use crate::server::http::{HttpError, OidcHttp};
+use crate::server::http::OidcHttp;
 use crate::server::jwks::JwksCache;
 use crate::server::provider::{
     Check, Provider, ProviderError, SignInSecrets, SignedIn, read_state, write_state,
@@ -34,13 +33,12 @@ mod discovery;
 mod flavors;
 mod session;
 mod sign_out;
+mod tokens;
 mod verify;
 
 use discovery::Metadata;
 pub use flavors::{IssuerForm, LogoutStyle, OidcConfig, OidcFlavor, Quirks};
-
-/// Assumed when a token response has no `expires_in`.
-const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+use tokens::{fresh_until, token_error, verified_email};
 
 /// A verified sign-in (or refresh).
 #[derive(Debug, Clone)]
@@ -343,52 +341,6 @@ impl OidcProvider {
         )
         .await?;
         Ok(claims.subject().to_string())
-    }
-}
-
-/// The address the ID token names, only when the provider says it verified it (an unverified
-/// one is anybody's to claim).
-fn verified_email(claims: &CoreIdTokenClaims) -> Option<String> {
-    claims
-        .email()
-        .filter(|_| claims.email_verified() == Some(true))
-        .map(|e| e.to_string())
-}
-
-/// When the tokens of `response` expire (Unix seconds): the next refresh is due then.
-fn fresh_until(response: &CoreTokenResponse) -> i64 {
-    let lifetime = response.expires_in().unwrap_or(DEFAULT_TOKEN_LIFETIME);
-    time::OffsetDateTime::now_utc().unix_timestamp()
-        + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2)
-}
-
-fn token_error(
-    e: RequestTokenError<HttpError, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
-) -> ProviderError {
-    match e {
-        RequestTokenError::ServerResponse(answer) => {
-            let detail = match answer.error_description() {
-                Some(d) => format!("{}: {d}", answer.error()),
-                None => answer.error().to_string(),
-            };
-            match answer.error() {
-                CoreErrorResponseType::InvalidGrant => ProviderError::Refused(detail),
-                CoreErrorResponseType::InvalidClient
-                | CoreErrorResponseType::UnauthorizedClient
-                | CoreErrorResponseType::InvalidScope
-                | CoreErrorResponseType::UnsupportedGrantType => {
-                    ProviderError::Misconfigured(detail)
-                }
-                // Auth0 answers a wrong client secret with `access_denied`.
-                CoreErrorResponseType::Extension(other) if other == "access_denied" => {
-                    ProviderError::Misconfigured(detail)
-                }
-                _ => ProviderError::Unexpected(detail),
-            }
-        }
-        RequestTokenError::Request(e) => ProviderError::Unavailable(e.to_string()),
-        RequestTokenError::Parse(e, _) => ProviderError::Unexpected(format!("token response: {e}")),
-        RequestTokenError::Other(e) => ProviderError::Unexpected(e),
     }
 }
 
