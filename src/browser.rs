@@ -3,10 +3,13 @@
 //! (`enhance.js`), and only a page with islands (`#[island]` components: the parts that act in
 //! the browser) loads the wasm that hydrates them.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 /// The site's own files as the page names them: content-hashed in a release build. The
-/// server reads them once at start (`server::assets`) and hands them to every render.
+/// server reads them once at start (`server::assets`) and hands them to every render, shared
+/// (`Arc<BrowserFiles>` in the context).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BrowserFiles {
     /// The build's: wasm-bindgen's module, the wasm, the stylesheet.
@@ -18,20 +21,20 @@ pub struct BrowserFiles {
     pub islands: String,
 }
 
-fn files() -> BrowserFiles {
-    use_context::<BrowserFiles>().unwrap_or_default()
+fn files() -> Arc<BrowserFiles> {
+    use_context::<Arc<BrowserFiles>>().unwrap_or_default()
 }
 
 /// The stylesheet (`id="leptos"`, where cargo-leptos' live reload swaps it).
 #[component]
 pub fn Stylesheet() -> impl IntoView {
-    view! { <link rel="stylesheet" id="leptos" href=files().css /> }
+    view! { <link rel="stylesheet" id="leptos" href=files().css.clone() /> }
 }
 
 /// Posts forms and follows links with fetch, for every page (see `enhance.js`).
 #[component]
 pub fn Enhance() -> impl IntoView {
-    view! { <script type="module" src=files().enhance></script> }
+    view! { <script type="module" src=files().enhance.clone()></script> }
 }
 
 /// Loads the wasm and hydrates the page's islands (`islands.js`, which finds the files by the
@@ -39,12 +42,10 @@ pub fn Enhance() -> impl IntoView {
 /// page that has islands, after them; pages without islands load no wasm at all.
 #[component]
 pub fn IslandScripts() -> impl IntoView {
-    let BrowserFiles {
-        js, wasm, islands, ..
-    } = files();
+    let files = files();
     view! {
-        <link rel="modulepreload" href=js />
-        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
-        <script type="module" src=islands></script>
+        <link rel="modulepreload" href=files.js.clone() />
+        <link rel="preload" href=files.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="" />
+        <script type="module" src=files.islands.clone()></script>
     }
 }

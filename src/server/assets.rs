@@ -2,13 +2,14 @@
 //! (`insforge-auth.<hash>.wasm`), listed in `hash.txt` beside the server binary, as
 //! `cargo leptos build --release` and `scripts/build-site.sh` write it; read once at start, the
 //! names go to every page (`browser::BrowserFiles`): browsers may keep those files for a year,
-//! since a new build has new names. Everything else in the site root is kept for a day; pages and server
-//! functions are never kept (`headers`).
+//! since a new build has new names. Everything else in the site root is kept for a day; pages
+//! and server functions are never kept (`headers`).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -55,7 +56,7 @@ pub struct Assets {
 #[derive(Debug, Clone)]
 pub struct Script {
     pub path: String,
-    pub body: Arc<str>,
+    pub body: Bytes,
 }
 
 impl Script {
@@ -65,7 +66,7 @@ impl Script {
         let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         Script {
             path: format!("/{}/{stem}.{hash}.js", options.site_pkg_dir),
-            body: body.into(),
+            body: Bytes::from(body),
         }
     }
 
@@ -87,6 +88,7 @@ pub fn script_route<S: Clone + Send + Sync + 'static>(
 ) -> axum::routing::MethodRouter<S> {
     let body = script.body.clone();
     axum::routing::get(move || {
+        // A reference to the bytes made at start, not a copy.
         let body = body.clone();
         async move {
             (
@@ -94,7 +96,7 @@ pub fn script_route<S: Clone + Send + Sync + 'static>(
                     (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
                     (header::CACHE_CONTROL, IMMUTABLE),
                 ],
-                body.to_string(),
+                body,
             )
         }
     })
@@ -156,14 +158,11 @@ impl Assets {
             if !matches!(ext, "js" | "wasm" | "css") {
                 continue;
             }
-            let file = format!("{}.{hash}.{ext}", options.output_name);
-            let on_disk = Path::new(options.site_root.as_ref())
-                .join(options.site_pkg_dir.as_ref())
-                .join(&file);
+            let path = name(ext, Some(hash));
+            let on_disk = Path::new(options.site_root.as_ref()).join(&path[1..]);
             if !on_disk.is_file() {
                 return Err(AssetsError::Missing(on_disk));
             }
-            let path = name(ext, Some(hash));
             match ext {
                 "js" => files.js = path.clone(),
                 "wasm" => files.wasm = path.clone(),
@@ -285,9 +284,10 @@ mod tests {
         assert_eq!(assets.files.enhance, enhance.path);
         assert_eq!(assets.files.islands, assets.scripts[1].path);
         assert!(enhance.path.starts_with("/pkg/enhance.") && enhance.path.ends_with(".js"));
-        assert!(enhance.body.contains(&format!("\"{HEALTH}\"")));
-        assert!(!enhance.body.contains("__HEALTH__"));
-        let changed = Script::new(&options, "enhance", format!("{} ", enhance.body));
+        let text = std::str::from_utf8(&enhance.body).expect("utf-8");
+        assert!(text.contains(&format!("\"{HEALTH}\"")));
+        assert!(!text.contains("__HEALTH__"));
+        let changed = Script::new(&options, "enhance", format!("{text} "));
         assert_ne!(changed.path, enhance.path, "a new content, a new name");
 
         let app: Router = Router::new().route(&enhance.path, script_route(enhance));
@@ -313,7 +313,7 @@ mod tests {
             header("content-type").as_deref(),
             Some("text/javascript; charset=utf-8")
         );
-        assert_eq!(res.text().await.expect("body"), &*enhance.body);
+        assert_eq!(res.bytes().await.expect("body"), enhance.body);
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub fn router(
         router = router.route(&path, get(sign_in::callback));
     }
     let shell = pages.shell;
-    let files = assets.files.clone();
+    let files = Arc::new(assets.files.clone());
     let context = move || {
         provide_context(context_state.clone());
         provide_context(files.clone());

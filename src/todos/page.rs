@@ -54,7 +54,7 @@ pub fn TodosPage() -> impl IntoView {
     // One wait for everything the page shows (it is rendered whole, before it is sent).
     let page = async move {
         let email = current_user().await.ok().flatten().and_then(|u| u.email);
-        let list = TodoList(echo).await;
+        let list = todo_list(echo).await;
         view! {
             <TodosHeader email />
             {banner
@@ -137,8 +137,7 @@ fn AddTodoForm(value: String, error: Option<AppError>) -> impl IntoView {
 }
 
 /// The list, newest first, with its count; a failed load offers Retry.
-#[allow(non_snake_case)] // rendered as a component, awaited where it is used
-async fn TodoList(echo: FormEcho) -> AnyView {
+async fn todo_list(echo: FormEcho) -> AnyView {
     match list_todos().await {
         Err(e) => view! {
             <div class="banner" role="alert" data-testid="load-error">
@@ -177,7 +176,6 @@ async fn TodoList(echo: FormEcho) -> AnyView {
 
 /// What the URL and the flash say after a form post: which todo is being edited, the error,
 /// and the title that was typed.
-#[derive(Clone)]
 struct FormEcho {
     editing: Option<Uuid>,
     error: Option<AppError>,
