@@ -12,6 +12,8 @@
 #   BENCH_SECONDS=30 BENCH_CONNECTIONS=100 scripts/bench.sh
 #   BENCH_PROFILE=1 scripts/bench.sh also samples the app with perf during the page load and
 #                                    prints where its CPU time went
+#   BENCH_WRAPPER="env MALLOC_ARENA_MAX=2" scripts/bench.sh   runs the app under a wrapper
+#                                    command (an environment, a preloaded library) to compare
 # A benchmark, not a test: it prints figures and fails only when a load goes wrong (errors,
 # or an answer that is not the page).
 set -euo pipefail
@@ -40,7 +42,8 @@ start_stack target/bench-stack 7530 "$app_port" release
 insforge="http://127.0.0.1:7530"
 stytch="http://127.0.0.1:$stytch_port"
 
-start_app "$app_port"
+# shellcheck disable=SC2086
+start_app "$app_port" ${BENCH_WRAPPER:-}
 
 say "signing a user in, with 20 todos"
 user=$(set -a && . "$stack_dir/app.env" && target/release/bench-user --app "$app" \
