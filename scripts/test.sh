@@ -25,7 +25,7 @@ cargo clippy -p insforge-auth --lib --target wasm32-unknown-unknown --no-default
   --features hydrate --locked -- -D warnings
 leaks=$(cargo tree -p insforge-auth -e normal --target wasm32-unknown-unknown --no-default-features \
   --features hydrate --locked \
-  | grep -E -o '(axum|jsonwebtoken|leptos_axum|reqwest|tokio|tower-cookies|tower-http|hyper-util|tokio-postgres|rsa|redis|governor|aes-gcm) v' | sort -u || true)
+  | grep -E -o '(axum|jsonwebtoken|leptos_axum|reqwest|tokio|tower-cookies|tower-http|hyper-util|tokio-postgres|rsa|redis|governor|aes-gcm|mimalloc|flate2) v' | sort -u || true)
 if [ -n "$leaks" ]; then
   echo "error: server-only crates in the browser build: $leaks" >&2
   exit 1

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod config;
 pub mod context;
 pub mod doctor;
+pub mod gzip;
 pub mod headers;
 pub mod http;
 pub mod insforge;

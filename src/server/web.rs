@@ -12,7 +12,6 @@ use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_cookies::CookieManagerLayer;
-use tower_http::compression::CompressionLayer;
 
 use super::assets::{self, Assets};
 use super::state::{AppState, Services};
@@ -88,11 +87,7 @@ pub fn router(
         // (scripts/bench-instructions.sh, 20 todos): brotli at tower-http's default quality 4
         // was 3.1 M instructions of 5.6 M, brotli at its fastest 1.4 M, gzip at its default
         // 2.2 M, gzip at its fastest 0.9 M.
-        .layer(
-            CompressionLayer::new()
-                .no_br()
-                .quality(tower_http::CompressionLevel::Fastest),
-        )
+        .layer(from_fn(super::gzip::gzip))
         // For `observe`, outside the router (`serve::bounded`).
         .layer(from_fn(super::observe::note_route))
         .with_state(state)

@@ -9,6 +9,7 @@ mod whole;
 mod client;
 mod doctor;
 mod emulators;
+mod gzip;
 mod id_tokens;
 mod input;
 mod limits;
