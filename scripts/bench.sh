@@ -158,7 +158,7 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
   echo
   echo "where the app's CPU went during the page load (perf, self time; target/bench-perf.data)"
   perf report -i target/bench-perf.data --no-children --sort dso,symbol --stdio 2>/dev/null \
-    | grep -E '^ +[0-9.]+%' >target/bench-perf.txt || true
+    | grep -E '^ +[0-9.]+%' | cut -c1-300 | sed -E 's/ +$//' >target/bench-perf.txt || true
   echo "by crate:"
   awk '{ pct = $1 + 0; kind = $3; sym = $0; sub(/^[^]]*\] +/, "", sym); sub(/ +$/, "", sym)
          sub(/^[<&( ]+/, "", sym); split(sym, part, "::"); key = part[1]
@@ -169,5 +169,5 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
        END { for (k in total) printf "  %6.2f%%  %s\n", total[k], k }' target/bench-perf.txt \
     | sort -rn | sed -n 1,15p
   echo "by function:"
-  sed -n 1,20p target/bench-perf.txt | sed -E "s/ +$//" | cut -c1-160
+  sed -n 1,20p target/bench-perf.txt | cut -c1-160
 fi

@@ -2,6 +2,7 @@
 //! URL (`?edit=<id>`), so it works without JavaScript; while a form is posted, `enhance.js`
 //! marks it busy (`.todo:has([aria-busy])` in the stylesheet).
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -42,11 +43,13 @@ pub fn TodoRow(todo: Todo, edit: Option<Editing>) -> impl IntoView {
         todo.title,
         if done { "not done" } else { "done" }
     );
+    // `Either`, not `into_any()`: erasing a view copies every attribute it holds into a new
+    // `Arc<str>` (tachys' `into_owned`), for each row of every page view.
     let body = match edit {
         Some(Editing { value, error }) => {
-            view! { <EditTodoForm id=id.clone() value error /> }.into_any()
+            Either::Left(view! { <EditTodoForm id=id.clone() value error /> })
         }
-        None => view! {
+        None => Either::Right(view! {
             <div class="body">
                 <span class="title" data-testid="todo-title">{todo.title.clone()}</span>
                 <time class="muted" datetime=todo.created_at.date().to_string()>
@@ -54,8 +57,7 @@ pub fn TodoRow(todo: Todo, edit: Option<Editing>) -> impl IntoView {
                 </time>
             </div>
             <a class="edit-link" href=edit_url(todo.id)>"Edit"</a>
-        }
-        .into_any(),
+        }),
     };
     view! {
         <li class="todo" class:done=done data-testid="todo">
