@@ -17,7 +17,7 @@ use crate::paths::{Flash, HOME, sign_in_url};
 
 pub fn services() -> Result<Arc<Services>, AppError> {
     use_context::<AppState>()
-        .map(|s| s.services)
+        .map(|s| s.services.clone())
         .ok_or_else(|| {
             // At start, leptos_axum renders the app once at the empty URL to list its routes,
             // and its resources ask too: not a fault. During a request it is one.

@@ -14,7 +14,7 @@ use tower_cookies::Cookies;
 
 use super::limits::{ClientIp, Wait};
 use super::session::Auth;
-use super::state::AppState;
+use super::state::Services;
 use super::status::{refusal, too_many, wants_page};
 use crate::error::AppError;
 use crate::paths::{HOME, MAGIC_LINK, SIGN_IN, SIGNED_OUT, provider_sign_in_url, sign_in_url};
@@ -53,7 +53,7 @@ fn refuse_cross_site(request: &Request, site_origin: &str) -> Option<Response> {
 /// Resolves the session for every page and server-function request, and keeps signed-out
 /// visitors off the todo page (and signed-in ones off the sign-in page) before any rendering.
 pub async fn resolve_session(
-    State(state): State<AppState>,
+    State(services): State<Arc<Services>>,
     cookies: Cookies,
     mut request: Request,
     next: Next,
@@ -62,7 +62,7 @@ pub async fn resolve_session(
     if path.starts_with("/pkg/") || path.starts_with("/favicon") {
         return next.run(request).await;
     }
-    if let Some(refused) = refuse_cross_site(&request, &state.services.site_origin) {
+    if let Some(refused) = refuse_cross_site(&request, &services.site_origin) {
         return refused;
     }
     // Link checkers and mail scanners probe links with HEAD; rendering the page would spend
@@ -70,7 +70,6 @@ pub async fn resolve_session(
     if request.method() == Method::HEAD && path == MAGIC_LINK {
         return axum::http::StatusCode::OK.into_response();
     }
-    let services: &Arc<_> = &state.services;
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -57,20 +57,20 @@ impl Default for Inbound {
 
 /// `router` with the request timeout and the concurrency limit. Shed requests are logged at
 /// debug level only: an overload would otherwise also flood the log.
+/// One stack, as in `web::router`.
 fn bounded(router: Router, inbound: &Inbound) -> Router {
-    router
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(overloaded))
-                .load_shed()
-                .layer(GlobalConcurrencyLimitLayer::new(inbound.max_in_flight)),
-        )
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            inbound.request,
-        ))
-        // Outermost: requests cut off or shed above are logged and counted too.
-        .layer(axum::middleware::from_fn(super::observe::observe))
+    router.layer(
+        ServiceBuilder::new()
+            // Outermost: requests cut off or shed below are logged and counted too.
+            .layer(axum::middleware::from_fn(super::observe::observe))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                inbound.request,
+            ))
+            .layer(HandleErrorLayer::new(overloaded))
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::new(inbound.max_in_flight)),
+    )
 }
 
 async fn overloaded(e: BoxError) -> Response {

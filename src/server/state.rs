@@ -190,11 +190,31 @@ impl Services {
     }
 }
 
-/// The router's state; server functions get it from the Leptos context.
+/// The router's state; server functions get it from the Leptos context. The middleware and
+/// the page handlers clone it for every request, so a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<StateParts>);
+
+pub struct StateParts {
     pub leptos_options: LeptosOptions,
     pub services: Arc<Services>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, services: Arc<Services>) -> Self {
+        AppState(Arc::new(StateParts {
+            leptos_options,
+            services,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -11,6 +11,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
 
 use super::assets::{self, Assets};
@@ -31,10 +32,7 @@ pub fn router(
     pages: Pages,
     assets: Assets,
 ) -> Router {
-    let state = AppState {
-        leptos_options,
-        services,
-    };
+    let state = AppState::new(leptos_options, services);
     let routes = generate_route_list(pages.app);
     let context_state = state.clone();
     let mut router = Router::new()
@@ -62,33 +60,38 @@ pub fn router(
     };
     router
         .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            let state = state.clone();
+            move || shell(state.leptos_options.clone())
         })
         // The site's files, precompressed at build time (.br, .gz), and the 404 page.
         .fallback(
             leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell)
                 .layer(from_fn_with_state(assets, assets::cache_control)),
         )
-        .layer(from_fn_with_state(
-            state.clone(),
-            super::middleware::resolve_session,
-        ))
-        .layer(from_fn(status::honest_status))
-        .layer(DefaultBodyLimit::max(status::BODY_LIMIT))
-        .layer(from_fn_with_state(
-            state.services.site_origin.starts_with("https://"),
-            headers::security_headers,
-        ))
-        // Outside the session layer, so its cookie changes reach the response.
-        .layer(CookieManagerLayer::new())
-        // Pages and server functions' answers, as they are made, in gzip at its fastest level;
-        // files compressed at build time (brotli 11) are sent as they are. Per todo page view
-        // (scripts/bench-instructions.sh, 20 todos): brotli at tower-http's default quality 4
-        // was 3.1 M instructions of 5.6 M, brotli at its fastest 1.4 M, gzip at its default
-        // 2.2 M, gzip at its fastest 0.9 M.
-        .layer(from_fn(super::gzip::gzip))
-        // For `observe`, outside the router (`serve::bounded`).
-        .layer(from_fn(super::observe::note_route))
+        // One stack, outermost first, applied to each route as a whole: layered one by one,
+        // every layer would box the route again, and each request would clone the boxes
+        // nested below each layer (70 boxed clones and 30 copies of the Leptos options per
+        // request, `scripts/bench-instructions.sh`).
+        .layer(
+            ServiceBuilder::new()
+                // For `observe`, outside the router (`serve::bounded`); inside the router, where
+                // the matched route is known, and outside the rest, so their refusals count.
+                .layer(from_fn(super::observe::note_route))
+                // Pages and server functions' answers, as they are made, in gzip at its fastest
+                // level; files compressed at build time (brotli 11) are sent as they are.
+                .layer(from_fn(super::gzip::gzip))
+                // Outside the session layer, so its cookie changes reach the response.
+                .layer(CookieManagerLayer::new())
+                .layer(from_fn_with_state(
+                    state.services.site_origin.starts_with("https://"),
+                    headers::security_headers,
+                ))
+                .layer(DefaultBodyLimit::max(status::BODY_LIMIT))
+                .layer(from_fn(status::honest_status))
+                .layer(from_fn_with_state(
+                    state.services.clone(),
+                    super::middleware::resolve_session,
+                )),
+        )
         .with_state(state)
 }
