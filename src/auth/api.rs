@@ -24,7 +24,9 @@ pub async fn sign_in_options() -> Result<Vec<SignInOption>, AppError> {
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     match auth().await? {
-        Auth::SignedIn(user) => Ok(Some(User { email: user.email })),
+        Auth::SignedIn(user) => Ok(Some(User {
+            email: user.email.clone(),
+        })),
         Auth::SignedOut => Ok(None),
         Auth::Unavailable => Err(AppError::ProviderUnavailable),
     }

@@ -49,7 +49,7 @@ pub async fn auth() -> Result<Auth, AppError> {
         })
 }
 
-pub async fn require_user() -> Result<SessionUser, AppError> {
+pub async fn require_user() -> Result<Arc<SessionUser>, AppError> {
     match auth().await? {
         Auth::SignedIn(user) => Ok(user),
         Auth::SignedOut => Err(AppError::SignedOut),

@@ -131,8 +131,8 @@ impl JwksCache {
         validation: &Validation,
     ) -> Result<C, JwtProblem> {
         let digest: [u8; 32] = Sha256::digest(jwt.as_bytes()).into();
-        if let Some(claims) = self.remembered(&digest, validation) {
-            return serde_json::from_value(claims).map_err(|e| JwtProblem::Invalid(e.to_string()));
+        if let Some(verdict) = self.remembered(&digest, validation) {
+            return verdict;
         }
         // Read before the key: a fetch from here on makes this verdict one of the old keys.
         let generation = self.verified.lock().map_or(0, |v| v.generation);
@@ -152,8 +152,7 @@ impl JwksCache {
             }
             Err(e) => return Err(JwtProblem::Invalid(e.to_string())),
         };
-        let verdict =
-            serde_json::from_value(claims.clone()).map_err(|e| JwtProblem::Invalid(e.to_string()));
+        let verdict = C::deserialize(&claims).map_err(|e| JwtProblem::Invalid(e.to_string()));
         if verdict.is_ok() {
             self.remember(digest, generation, claims);
         }
@@ -161,11 +160,17 @@ impl JwksCache {
     }
 
     /// The claims of a token that verified, if `validation` would still pass its `exp`; else the
-    /// token verifies again (and is found expired, signature first).
-    fn remembered(&self, digest: &[u8; 32], validation: &Validation) -> Option<serde_json::Value> {
+    /// token verifies again (and is found expired, signature first). Read in place: a session's
+    /// page views all land here, and a copy of the claims was most of the cost.
+    fn remembered<C: DeserializeOwned>(
+        &self,
+        digest: &[u8; 32],
+        validation: &Validation,
+    ) -> Option<Result<C, JwtProblem>> {
         let verified = self.verified.lock().ok()?;
         let found = verified.by_digest.get(digest)?;
-        unexpired(found.exp, validation, unix_now()).then(|| found.claims.clone())
+        unexpired(found.exp, validation, unix_now())
+            .then(|| C::deserialize(&found.claims).map_err(|e| JwtProblem::Invalid(e.to_string())))
     }
 
     fn remember(&self, digest: [u8; 32], generation: u64, claims: serde_json::Value) {

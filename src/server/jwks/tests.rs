@@ -12,7 +12,9 @@ fn remembered_for(exp: Option<u64>, validation: &Validation) -> bool {
         None => serde_json::json!({ "sub": "u" }),
     };
     cache.remember([7; 32], 0, claims);
-    cache.remembered(&[7; 32], validation).is_some()
+    cache
+        .remembered::<serde_json::Value>(&[7; 32], validation)
+        .is_some()
 }
 
 #[test]
@@ -43,9 +45,17 @@ fn a_verification_begun_before_the_keys_changed_is_not_remembered() {
         verified.by_digest.clear();
     }
     cache.remember([7; 32], 0, claims.clone());
-    assert!(cache.remembered(&[7; 32], &validation).is_none());
+    assert!(
+        cache
+            .remembered::<serde_json::Value>(&[7; 32], &validation)
+            .is_none()
+    );
     cache.remember([7; 32], 1, claims);
-    assert!(cache.remembered(&[7; 32], &validation).is_some());
+    assert!(
+        cache
+            .remembered::<serde_json::Value>(&[7; 32], &validation)
+            .is_some()
+    );
 }
 
 #[test]
@@ -64,14 +74,25 @@ fn when_full_forgets_the_expired_first_then_everything() {
         cache.remember(digest(i), 0, serde_json::json!({ "exp": exp }));
     }
     cache.remember([9; 32], 0, serde_json::json!({ "exp": now + 60 }));
-    assert!(cache.remembered(&digest(1), &validation).is_some(), "kept");
-    assert!(cache.remembered(&[9; 32], &validation).is_some());
+    assert!(
+        cache
+            .remembered::<serde_json::Value>(&digest(1), &validation)
+            .is_some(),
+        "kept"
+    );
+    assert!(
+        cache
+            .remembered::<serde_json::Value>(&[9; 32], &validation)
+            .is_some()
+    );
     for i in 0..REMEMBERED / 10 {
         let exp = serde_json::json!({ "exp": now + 60 });
         cache.remember(digest(REMEMBERED + i), 0, exp);
     }
     assert!(
-        cache.remembered(&digest(1), &validation).is_none(),
+        cache
+            .remembered::<serde_json::Value>(&digest(1), &validation)
+            .is_none(),
         "full of unexpired tokens: all forgotten"
     );
 }

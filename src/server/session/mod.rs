@@ -6,6 +6,8 @@
 //! session stands (each provider's `check`: local verification, and a refresh when its tokens
 //! expire, written back here).
 
+use std::sync::Arc;
+
 use openidconnect::{PkceCodeChallenge, PkceCodeVerifier};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -39,10 +41,11 @@ const SIGN_IN_MINUTES: i64 = 15;
 /// abandoned attempts never grow the Cookie header past what servers accept.
 const MAX_PENDING_SIGN_INS: usize = 3;
 
-/// Who is asking, as the session middleware found out.
+/// Who is asking, as the session middleware found out. It travels in the request's
+/// extensions, which are copied for the page's render and each extraction: the user is shared.
 #[derive(Debug, Clone)]
 pub enum Auth {
-    SignedIn(SessionUser),
+    SignedIn(Arc<SessionUser>),
     SignedOut,
     /// There is a session, but the provider could not be asked about it right now.
     Unavailable,

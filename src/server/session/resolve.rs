@@ -4,6 +4,8 @@
 //! written back; a session it ends loses its cookie. And ending a session: at the provider
 //! too, on signing out or when a new sign-in replaces it.
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 use tower_cookies::Cookies;
 
@@ -72,12 +74,12 @@ impl SessionCookies {
             }
             Check::Unknown => return Auth::Unavailable,
         };
-        Auth::SignedIn(SessionUser {
+        Auth::SignedIn(Arc::new(SessionUser {
             user_id: stored.user_id,
             email: stored.email,
             provider: stored.provider,
             state: stored.state,
-        })
+        }))
     }
 
     /// Ends the session this browser holds, if any: its cookie, and the session at the
