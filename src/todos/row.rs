@@ -2,9 +2,13 @@
 //! URL (`?edit=<id>`), so it works without JavaScript; while a form is posted, `enhance.js`
 //! marks it busy (`.todo:has([aria-busy])` in the stylesheet).
 
+use std::sync::Arc;
+
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+use time::Date;
+use uuid::Uuid;
 
 use super::api::{DeleteTodo, RenameTodo, SetDone};
 use super::fields::TitleCheck;
@@ -27,20 +31,35 @@ pub struct Editing {
     pub error: Option<AppError>,
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// The date in UTC, the same wherever it is rendered.
-fn created_text(todo: &Todo) -> String {
-    let d = todo.created_at.date();
-    let month = &format!("{:?}", d.month())[..3];
-    format!("{month} {}, {}", d.day(), d.year())
+fn created_text(date: Date) -> String {
+    let month = MONTHS
+        .get(usize::from(u8::from(date.month())) - 1)
+        .unwrap_or(&"");
+    format!("{month} {}, {}", date.day(), date.year())
 }
 
+// Each row is rendered on every view of the page: its strings are made once each (the id is
+// shared by its forms), and fixed ones are not made at all.
 #[component]
 pub fn TodoRow(todo: Todo, edit: Option<Editing>) -> impl IntoView {
-    let id = todo.id.to_string();
-    let done = todo.is_complete;
+    let Todo {
+        id: uuid,
+        title,
+        is_complete: done,
+        created_at,
+    } = todo;
+    let id: Arc<str> = Arc::from(
+        &*uuid
+            .as_hyphenated()
+            .encode_lower(&mut Uuid::encode_buffer()),
+    );
     let toggle_label = format!(
-        "Mark “{}” as {}",
-        todo.title,
+        "Mark “{title}” as {}",
         if done { "not done" } else { "done" }
     );
     // `Either`, not `into_any()`: erasing a view copies every attribute it holds into a new
@@ -49,22 +68,28 @@ pub fn TodoRow(todo: Todo, edit: Option<Editing>) -> impl IntoView {
         Some(Editing { value, error }) => {
             Either::Left(view! { <EditTodoForm id=id.clone() value error /> })
         }
-        None => Either::Right(view! {
-            <div class="body">
-                <span class="title" data-testid="todo-title">{todo.title.clone()}</span>
-                <time class="muted" datetime=todo.created_at.date().to_string()>
-                    {created_text(&todo)}
-                </time>
-            </div>
-            <a class="edit-link" href=edit_url(todo.id)>"Edit"</a>
-        }),
+        None => {
+            let date = created_at.date();
+            Either::Right(view! {
+                <div class="body">
+                    <span class="title" data-testid="todo-title">{title}</span>
+                    <time class="muted" datetime=date.to_string()>{created_text(date)}</time>
+                </div>
+                <a class="edit-link" href=edit_url(uuid)>"Edit"</a>
+            })
+        }
     };
     view! {
-        <li class="todo" class:done=done data-testid="todo">
+        <li class=if done { "todo done" } else { "todo" } data-testid="todo">
             <form method="post" action=SetDone::url() class="toggle">
                 <input type="hidden" name="id" value=id.clone() />
-                <input type="hidden" name="done" value=(!done).to_string() />
-                <button type="submit" class="check" aria-pressed=done.to_string() aria-label=toggle_label>
+                <input type="hidden" name="done" value=if done { "false" } else { "true" } />
+                <button
+                    type="submit"
+                    class="check"
+                    aria-pressed=if done { "true" } else { "false" }
+                    aria-label=toggle_label
+                >
                     {if done { "✓" } else { "" }}
                 </button>
             </form>
@@ -79,7 +104,7 @@ pub fn TodoRow(todo: Todo, edit: Option<Editing>) -> impl IntoView {
 
 /// The row in edit mode: the title field, Save, and Cancel (or Escape).
 #[component]
-fn EditTodoForm(id: String, value: String, error: Option<AppError>) -> impl IntoView {
+fn EditTodoForm(id: Arc<str>, value: String, error: Option<AppError>) -> impl IntoView {
     view! {
         <TitleCheck>
             <form method="post" action=RenameTodo::url() class="edit" novalidate>
