@@ -118,6 +118,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Answers go out as hyper writes them: with Nagle's algorithm a last small write (the
+        // end of a streamed page) could wait for the client's delayed acknowledgement.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, "TCP_NODELAY not set: {e}");
+        }
         let service = app.clone().map_request(move |request: Request<Incoming>| {
             let mut request = request.map(Body::new);
             request.extensions_mut().insert(ConnectInfo(peer));
