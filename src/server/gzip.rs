@@ -106,6 +106,15 @@ fn add_vary(headers: &mut HeaderMap) {
     }
 }
 
+/// `data` in gzip at the best level, for what is compressed once and sent often (the server's
+/// scripts). `None` only if the compressor fails.
+pub fn compress_once(data: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(data).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}
+
 /// The middleware.
 pub async fn gzip(request: Request, next: Next) -> Response {
     let accepts = accepts_gzip(request.headers());
