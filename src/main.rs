@@ -49,7 +49,7 @@ enum Command {
 // mimalloc in place of glibc's malloc: a page view makes thousands of small allocations across
 // tokio's threads, and glibc spent a quarter of the app's CPU in malloc and free (perf, under
 // `scripts/bench.sh`). Per todo view 0.73–0.83 ms became 0.62 ms. `no_thp` keeps it off
-// transparent huge pages, which took peak RSS from 25 to 53 MiB.
+// transparent huge pages: on them, peak RSS was 53 MiB, not 25.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

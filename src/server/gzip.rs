@@ -5,9 +5,10 @@
 //! Why not tower-http's `CompressionLayer`: it builds a new deflate compressor for every
 //! response, and a compressor is about 300 KB of tables allocated and zeroed. Per todo page
 //! view that was 0.44 M of 2.26 M instructions (`scripts/bench-instructions.sh`). Here the
-//! compressors are kept in a small pool and reset between responses. The rest is what
-//! tower-http does: the same choice of what to compress, and a flush whenever the page's
-//! stream waits, so streaming still reaches the browser as it is made.
+//! compressors are kept in a small pool and reset between responses. As with tower-http, a
+//! page's stream is flushed whenever it waits, so streaming still reaches the browser as it
+//! is made, and trailers follow the compressed body. Unlike it: only text and wasm are
+//! compressed (an allow-list), nothing under 256 bytes, and a strong ETag is made weak.
 
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -25,8 +26,8 @@ use http_body::{Frame, SizeHint};
 /// trailer (18 bytes) eat most of what it would save.
 const MIN_SIZE: u64 = 256;
 
-/// Compressors kept for reuse: enough for every worker thread to compress at once, a few more
-/// for answers that stream. Each is about 300 KB, so the pool stays small.
+/// Compressors kept for reuse, at most 8: more are made when more answers are compressed at
+/// once, and dropped after. Each is about 300 KB, so the pool stays small.
 const POOL_MAX: usize = 8;
 
 static POOL: Mutex<Vec<Compress>> = Mutex::new(Vec::new());
@@ -58,7 +59,10 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
             let mut parts = item.split(';');
             let coding = parts.next().unwrap_or_default().trim();
             let weight = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
+                .filter_map(|p| {
+                    let (name, value) = p.split_once('=')?;
+                    name.trim().eq_ignore_ascii_case("q").then_some(value)
+                })
                 .find_map(|q| q.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
             if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
@@ -71,8 +75,9 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     named.or(any).unwrap_or(false)
 }
 
-/// Text the server makes: HTML, CSS, scripts, JSON, SVG. Event streams are left alone, as
-/// tower-http leaves them, and so is anything a proxy is told not to transform.
+/// Text and wasm: HTML, CSS, scripts, JSON, SVG and the like (images and fonts are compressed
+/// already). Event streams are left alone, as tower-http leaves them, and so is anything a
+/// proxy is told not to transform.
 fn is_compressible(headers: &HeaderMap) -> bool {
     let Some(kind) = headers
         .get(header::CONTENT_TYPE)
@@ -82,9 +87,11 @@ fn is_compressible(headers: &HeaderMap) -> bool {
     };
     let kind = kind.split(';').next().unwrap_or_default().trim();
     let text = (kind.starts_with("text/") && kind != "text/event-stream")
+        || kind.ends_with("+json")
+        || kind.ends_with("+xml")
         || matches!(
             kind,
-            "application/json" | "application/javascript" | "application/xml" | "image/svg+xml"
+            "application/json" | "application/javascript" | "application/xml" | "application/wasm"
         );
     let no_transform = headers
         .get_all(header::CACHE_CONTROL)
@@ -131,11 +138,18 @@ fn compress(mut response: Response, accepts: bool) -> Response {
     {
         return response;
     }
-    if response
-        .body()
-        .size_hint()
-        .exact()
-        .is_some_and(|n| n < MIN_SIZE)
+    // Files from disk say their size only in Content-Length.
+    let size = response.body().size_hint().exact().or_else(|| {
+        headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+    });
+    let status = response.status();
+    if size.is_some_and(|n| n < MIN_SIZE)
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
     {
         return response;
     }
@@ -166,7 +180,10 @@ struct GzipBody {
     compressor: Option<Compress>,
     /// Bytes given to the compressor since its last flush.
     unflushed: bool,
+    /// The compressed stream has ended (or failed).
     done: bool,
+    /// The inner body's trailers, sent after the compressed stream.
+    trailers: Option<HeaderMap>,
 }
 
 impl GzipBody {
@@ -176,6 +193,7 @@ impl GzipBody {
             compressor: None,
             unflushed: false,
             done: false,
+            trailers: None,
         }
     }
 }
@@ -226,6 +244,26 @@ fn compress_error(e: flate2::CompressError) -> axum::Error {
     axum::Error::new(e)
 }
 
+impl GzipBody {
+    /// Ends the stream: the compressor's last bytes into `out`, and it goes back to the pool.
+    fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), axum::Error> {
+        self.done = true;
+        let mut compressor = self.compressor.take().unwrap_or_else(take_compressor);
+        let finished = deflate(&mut compressor, &[], out, FlushCompress::Finish);
+        return_compressor(compressor);
+        finished.map_err(compress_error)
+    }
+
+    /// After an error nothing more is sent, and the compressor goes back to the pool.
+    fn fail(&mut self, e: axum::Error) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        self.done = true;
+        if let Some(compressor) = self.compressor.take() {
+            return_compressor(compressor);
+        }
+        Poll::Ready(Some(Err(e)))
+    }
+}
+
 impl HttpBody for GzipBody {
     type Data = Bytes;
     type Error = axum::Error;
@@ -236,32 +274,37 @@ impl HttpBody for GzipBody {
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         let this = self.get_mut();
         if this.done {
-            return Poll::Ready(None);
+            // Trailers, if the inner body had them, come after the last compressed bytes.
+            return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
         }
         let mut out = Vec::new();
         loop {
             match Pin::new(&mut this.inner).poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => {
-                    // Trailers cannot follow a body whose length the compressor changed
-                    // mid-frame; pages and answers have none.
-                    let Ok(data) = frame.into_data() else {
-                        continue;
-                    };
-                    let compressor = this.compressor.get_or_insert_with(take_compressor);
-                    deflate(compressor, &data, &mut out, FlushCompress::None)
-                        .map_err(compress_error)?;
-                    this.unflushed = true;
-                    if out.len() >= CHUNK {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        let compressor = this.compressor.get_or_insert_with(take_compressor);
+                        if let Err(e) = deflate(compressor, &data, &mut out, FlushCompress::None) {
+                            return this.fail(compress_error(e));
+                        }
+                        this.unflushed = true;
+                        if out.len() >= CHUNK {
+                            return Poll::Ready(Some(Ok(Frame::data(out.into()))));
+                        }
+                    }
+                    // Trailers end the body: the compressed stream ends before them.
+                    Err(frame) => {
+                        this.trailers = frame.into_trailers().ok();
+                        if let Err(e) = this.finish(&mut out) {
+                            return this.fail(e);
+                        }
                         return Poll::Ready(Some(Ok(Frame::data(out.into()))));
                     }
-                }
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                },
+                Poll::Ready(Some(Err(e))) => return this.fail(e),
                 Poll::Ready(None) => {
-                    this.done = true;
-                    let mut compressor = this.compressor.take().unwrap_or_else(take_compressor);
-                    let finished = deflate(&mut compressor, &[], &mut out, FlushCompress::Finish);
-                    return_compressor(compressor);
-                    finished.map_err(compress_error)?;
+                    if let Err(e) = this.finish(&mut out) {
+                        return this.fail(e);
+                    }
                     return Poll::Ready(Some(Ok(Frame::data(out.into()))));
                 }
                 Poll::Pending => {
@@ -269,8 +312,9 @@ impl HttpBody for GzipBody {
                     if this.unflushed
                         && let Some(compressor) = this.compressor.as_mut()
                     {
-                        deflate(compressor, &[], &mut out, FlushCompress::Sync)
-                            .map_err(compress_error)?;
+                        if let Err(e) = deflate(compressor, &[], &mut out, FlushCompress::Sync) {
+                            return this.fail(compress_error(e));
+                        }
                         this.unflushed = false;
                     }
                     if out.is_empty() {
@@ -283,7 +327,7 @@ impl HttpBody for GzipBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.done
+        self.done && self.trailers.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

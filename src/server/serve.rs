@@ -55,9 +55,9 @@ impl Default for Inbound {
     }
 }
 
-/// `router` with the request timeout and the concurrency limit. Shed requests are logged at
-/// debug level only: an overload would otherwise also flood the log.
-/// One stack, as in `web::router`.
+/// `router` with the request timeout and the concurrency limit, as one stack (see
+/// `web::router` for why). Shed requests are logged at debug level only: an overload would
+/// otherwise also flood the log.
 fn bounded(router: Router, inbound: &Inbound) -> Router {
     router.layer(
         ServiceBuilder::new()

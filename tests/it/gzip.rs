@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
@@ -214,6 +214,92 @@ async fn a_streamed_page_reaches_the_client_as_it_is_made() {
         got.extend(inflater.push(&chunk));
     }
     assert_eq!(got, [first, rest].concat());
+}
+
+/// Text that compresses only a little: 200 KB in, well over one 16 KB output chunk out.
+fn noise() -> String {
+    let mut x: u32 = 12345;
+    (0..200_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            char::from(b'a' + ((x >> 16) % 26) as u8)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_large_answer_is_sent_in_several_pieces_that_decode_to_it() {
+    let app = Router::new()
+        .route("/big", get(|| async { typed("text/plain", noise()) }))
+        .layer(from_fn(gzip));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let r = get_with(&format!("http://{addr}"), "/big", "gzip").await;
+    assert_eq!(header(&r, "content-encoding"), Some("gzip"));
+    let body = r.bytes().await.expect("body");
+    assert!(body.len() > 64 * 1024, "{} bytes", body.len());
+    assert_eq!(gunzip(&body), noise().as_bytes());
+}
+
+/// A body of `frames`, in order.
+struct Frames(std::collections::VecDeque<http_body::Frame<Bytes>>);
+
+impl http_body::Body for Frames {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(Ok))
+    }
+}
+
+#[tokio::test]
+async fn trailers_follow_the_compressed_body() {
+    use tower::ServiceExt;
+    let app = Router::new()
+        .route(
+            "/",
+            get(|| async {
+                let mut trailers = HeaderMap::new();
+                trailers.insert("checksum", HeaderValue::from_static("abc"));
+                let frames = Frames(
+                    [
+                        http_body::Frame::data(Bytes::from(page())),
+                        http_body::Frame::trailers(trailers),
+                    ]
+                    .into(),
+                );
+                typed("text/html", Body::new(frames))
+            }),
+        )
+        .layer(from_fn(gzip));
+    let request = axum::http::Request::get("/")
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .expect("request");
+    let response = app.oneshot(request).await.expect("answer");
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let mut body = response.into_body();
+    let (mut data, mut trailers) = (Vec::new(), None);
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.expect("frame");
+        match frame.into_data() {
+            Ok(bytes) => {
+                assert!(trailers.is_none(), "data after the trailers");
+                data.extend_from_slice(&bytes);
+            }
+            Err(frame) => trailers = frame.into_trailers().ok(),
+        }
+    }
+    assert_eq!(gunzip(&data), page().as_bytes());
+    let trailers = trailers.expect("the trailers came through");
+    assert_eq!(trailers["checksum"], "abc");
 }
 
 #[test]
