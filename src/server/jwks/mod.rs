@@ -160,8 +160,8 @@ impl JwksCache {
     }
 
     /// The claims of a token that verified, if `validation` would still pass its `exp`; else the
-    /// token verifies again (and is found expired, signature first). Read in place: a session's
-    /// page views all land here, and a copy of the claims was most of the cost.
+    /// token verifies again (and is found expired, signature first). Read in place, not copied
+    /// first: a session's page views all land here.
     fn remembered<C: DeserializeOwned>(
         &self,
         digest: &[u8; 32],
