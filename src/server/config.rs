@@ -95,6 +95,26 @@ pub(crate) fn required(
     }
 }
 
+/// A required value in a service's own format, which starts with `prefix` (an id or a key):
+/// a value from another field is caught at start. `hint` follows the problem (or is empty).
+pub(crate) fn required_with_prefix(
+    src: &impl Source,
+    name: &'static str,
+    prefix: &str,
+    hint: &str,
+    expected: &'static str,
+) -> Result<String, ConfigError> {
+    let value = required(src, name, expected)?;
+    if !value.starts_with(prefix) {
+        return Err(ConfigError::Invalid {
+            name,
+            problem: format!("it does not start with {prefix}{hint}"),
+            expected,
+        });
+    }
+    Ok(value)
+}
+
 const URL_EXPECTED: &str = "the project's API base URL, such as https://your-app.us-east.insforge.app \
      (or http://127.0.0.1:7130 for the local stack)";
 const SECRET_EXPECTED: &str = "the project's JWT secret, from `npx @insforge/cli secrets get JWT_SECRET` \
@@ -142,14 +162,7 @@ impl InsForgeConfig {
 
 /// The admin key, needed only by the `migrate` command.
 pub fn admin_api_key(src: &impl Source) -> Result<Secret, ConfigError> {
-    let key = required(src, "INSFORGE_API_KEY", API_KEY_EXPECTED)?;
-    if !key.starts_with("ik_") {
-        return Err(ConfigError::Invalid {
-            name: "INSFORGE_API_KEY",
-            problem: "it does not start with ik_".into(),
-            expected: API_KEY_EXPECTED,
-        });
-    }
+    let key = required_with_prefix(src, "INSFORGE_API_KEY", "ik_", "", API_KEY_EXPECTED)?;
     Ok(Secret::new(key))
 }
 

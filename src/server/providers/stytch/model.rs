@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::server::config::{ConfigError, Secret, Source, required, service_url};
+use crate::server::config::{
+    ConfigError, Secret, Source, required, required_with_prefix, service_url,
+};
 use crate::server::provider::{ProviderError, SignedIn, write_state};
 
 /// Its name in `AUTH_PROVIDERS`.
@@ -25,14 +27,8 @@ pub struct StytchConfig {
 
 impl StytchConfig {
     pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
-        let project_id = required(src, "STYTCH_PROJECT_ID", PROJECT_EXPECTED)?;
-        if !project_id.starts_with("project-") {
-            return Err(ConfigError::Invalid {
-                name: "STYTCH_PROJECT_ID",
-                problem: "it does not start with project-".into(),
-                expected: PROJECT_EXPECTED,
-            });
-        }
+        let project_id =
+            required_with_prefix(src, "STYTCH_PROJECT_ID", "project-", "", PROJECT_EXPECTED)?;
         let secret = Secret::new(required(src, "STYTCH_SECRET", SECRET_EXPECTED)?);
         // Stytch's SDKs pick the environment from the project id.
         let default = if project_id.starts_with("project-live-") {

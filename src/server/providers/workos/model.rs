@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::server::config::{ConfigError, Secret, Source, required, service_url};
+use crate::server::config::{ConfigError, Secret, Source, required_with_prefix, service_url};
 
 /// Its name in `AUTH_PROVIDERS`.
 pub const NAME: &str = "workos";
@@ -28,22 +28,15 @@ pub struct WorkOsConfig {
 
 impl WorkOsConfig {
     pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
-        let client_id = required(src, "WORKOS_CLIENT_ID", CLIENT_ID_EXPECTED)?;
-        if !client_id.starts_with("client_") {
-            return Err(ConfigError::Invalid {
-                name: "WORKOS_CLIENT_ID",
-                problem: "it does not start with client_".into(),
-                expected: CLIENT_ID_EXPECTED,
-            });
-        }
-        let api_key = required(src, "WORKOS_API_KEY", API_KEY_EXPECTED)?;
-        if !api_key.starts_with("sk_") {
-            return Err(ConfigError::Invalid {
-                name: "WORKOS_API_KEY",
-                problem: "it does not start with sk_ (the client id is not the key)".into(),
-                expected: API_KEY_EXPECTED,
-            });
-        }
+        let client_id =
+            required_with_prefix(src, "WORKOS_CLIENT_ID", "client_", "", CLIENT_ID_EXPECTED)?;
+        let api_key = required_with_prefix(
+            src,
+            "WORKOS_API_KEY",
+            "sk_",
+            " (the client id is not the key)",
+            API_KEY_EXPECTED,
+        )?;
         let api_url = service_url(
             src,
             "WORKOS_API_URL",
