@@ -71,7 +71,7 @@ pub async fn set_theme(theme: String, back: Option<String>) -> Result<(), AppErr
     cookie.set_path("/");
     cookie.set_same_site(tower_cookies::cookie::SameSite::Lax);
     cookie.set_max_age(time::Duration::days(365));
-    cookies().await?.add(cookie);
+    cookies()?.add(cookie);
     // Back to the page the form was on (not the Referer, which browsers may withhold).
     form_redirect(back.as_deref().and_then(local_path).unwrap_or(HOME));
     Ok(())

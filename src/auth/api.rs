@@ -23,7 +23,7 @@ pub async fn sign_in_options() -> Result<Vec<SignInOption>, AppError> {
 
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    match auth().await? {
+    match auth()? {
         Auth::SignedIn(user) => Ok(Some(User {
             email: user.email.clone(),
         })),
@@ -39,7 +39,7 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
     let work = async {
         let email = super::model::check_email(&email)?;
         let services = services()?;
-        if let Err(wait) = services.limits.link(&email, client_ip().await).await {
+        if let Err(wait) = services.limits.link(&email, client_ip()).await {
             tracing::warn!("too many sign-in links asked for one address or from one client");
             crate::server::metrics::limited("sign_in_link");
             retry_after(wait.seconds());
@@ -49,7 +49,7 @@ pub async fn start_sign_in(email: String, next: Option<String>) -> Result<String
             .providers
             .by_email()
             .ok_or(AppError::SignInFailed)?;
-        let cookies = cookies().await?;
+        let cookies = cookies()?;
         let challenge = services
             .sessions
             .link_challenge(&cookies, services.link_minutes);
@@ -104,7 +104,7 @@ pub async fn finish_sign_in(token: String) -> Result<(), AppError> {
 async fn redeem(token: &str) -> Result<(), AppError> {
     let services = services()?;
     let provider = services.providers.by_email().ok_or(AppError::LinkUnknown)?;
-    let cookies = cookies().await?;
+    let cookies = cookies()?;
     let Some(verifier) = services.sessions.link_verifier(&cookies) else {
         tracing::info!("a magic link was opened in a browser that did not ask for one");
         return Err(AppError::LinkOtherBrowser);
@@ -134,7 +134,7 @@ async fn redeem(token: &str) -> Result<(), AppError> {
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     let services = services()?;
-    let cookies = cookies().await?;
+    let cookies = cookies()?;
     let through = match services.sessions.end(&cookies, &services.providers).await {
         Some(ended) => {
             services

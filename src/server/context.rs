@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::Extension;
+use axum::http::request::Parts;
 use leptos::prelude::*;
 use tower_cookies::Cookies;
 
@@ -32,25 +32,29 @@ pub fn services() -> Result<Arc<Services>, AppError> {
         })
 }
 
-pub async fn cookies() -> Result<Cookies, AppError> {
-    leptos_axum::extract::<Cookies>().await.map_err(|e| {
-        tracing::error!("cookies unavailable: {e}");
+/// What the request's middleware put on it, read where it lies. `leptos_axum::extract` would
+/// clone the whole request head for each call (its headers, the session cookie among them,
+/// and every extension), and a page view asks three times.
+fn request_extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    with_context::<Parts, _>(|parts| parts.extensions.get::<T>().cloned()).flatten()
+}
+
+pub fn cookies() -> Result<Cookies, AppError> {
+    request_extension::<Cookies>().ok_or_else(|| {
+        tracing::error!("cookies unavailable: no CookieManagerLayer in front of the app");
         AppError::Internal
     })
 }
 
-pub async fn auth() -> Result<Auth, AppError> {
-    leptos_axum::extract::<Extension<Auth>>()
-        .await
-        .map(|Extension(auth)| auth)
-        .map_err(|e| {
-            tracing::error!("no session resolved for a server function: {e}");
-            AppError::Internal
-        })
+pub fn auth() -> Result<Auth, AppError> {
+    request_extension::<Auth>().ok_or_else(|| {
+        tracing::error!("no session resolved for a server function");
+        AppError::Internal
+    })
 }
 
-pub async fn require_user() -> Result<Arc<SessionUser>, AppError> {
-    match auth().await? {
+pub fn require_user() -> Result<Arc<SessionUser>, AppError> {
+    match auth()? {
         Auth::SignedIn(user) => Ok(user),
         Auth::SignedOut => Err(AppError::SignedOut),
         Auth::Unavailable => Err(AppError::ProviderUnavailable),
@@ -59,8 +63,8 @@ pub async fn require_user() -> Result<Arc<SessionUser>, AppError> {
 
 /// What a data server function needs: the services and an InsForge token minted for this
 /// request's user (signed-out and unverifiable sessions stop here).
-pub async fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
-    let user = require_user().await?;
+pub fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
+    let user = require_user()?;
     let services = services()?;
     let token = services
         .minter
@@ -73,11 +77,8 @@ pub async fn insforge_access() -> Result<(Arc<Services>, String), AppError> {
 }
 
 /// The client's address, as the request's middleware found it (`Limits::client_ip`).
-pub async fn client_ip() -> Option<std::net::IpAddr> {
-    leptos_axum::extract::<Extension<super::limits::ClientIp>>()
-        .await
-        .ok()
-        .and_then(|Extension(super::limits::ClientIp(ip))| ip)
+pub fn client_ip() -> Option<std::net::IpAddr> {
+    request_extension::<super::limits::ClientIp>().and_then(|super::limits::ClientIp(ip)| ip)
 }
 
 /// Tells the client when to try again (`Retry-After`, with a 429).
@@ -144,7 +145,7 @@ pub async fn respond<T, L: Into<Landing>>(
         Err(e) => err_to(e).into(),
     };
     if !landing.flash.is_empty()
-        && let (Ok(services), Ok(cookies)) = (services(), cookies().await)
+        && let (Ok(services), Ok(cookies)) = (services(), cookies())
     {
         services.sessions.set_flash(&cookies, &landing.flash);
     }

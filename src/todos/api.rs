@@ -61,7 +61,7 @@ fn typed(title: &str) -> Flash {
 /// Changes a todo.
 #[cfg(feature = "ssr")]
 async fn update(id: Uuid, patch: TodoPatch, action: &str) -> Result<Todo, AppError> {
-    let (services, token) = insforge_access().await?;
+    let (services, token) = insforge_access()?;
     services
         .insforge
         .update_todo(&token, id, &patch)
@@ -71,7 +71,7 @@ async fn update(id: Uuid, patch: TodoPatch, action: &str) -> Result<Todo, AppErr
 
 #[server(endpoint = "list_todos")]
 pub async fn list_todos() -> Result<Vec<Todo>, AppError> {
-    let (services, token) = insforge_access().await?;
+    let (services, token) = insforge_access()?;
     services
         .insforge
         .list_todos(&token)
@@ -83,7 +83,7 @@ pub async fn list_todos() -> Result<Vec<Todo>, AppError> {
 pub async fn add_todo(title: String) -> Result<Todo, AppError> {
     let work = async {
         let clean = normalize_title(&title)?;
-        let (services, token) = insforge_access().await?;
+        let (services, token) = insforge_access()?;
         services
             .insforge
             .create_todo(&token, &clean)
@@ -126,7 +126,7 @@ pub async fn rename_todo(id: Uuid, title: String) -> Result<Todo, AppError> {
 #[server(endpoint = "delete_todo")]
 pub async fn delete_todo(id: Uuid) -> Result<(), AppError> {
     let work = async {
-        let (services, token) = insforge_access().await?;
+        let (services, token) = insforge_access()?;
         services
             .insforge
             .delete_todo(&token, id)
