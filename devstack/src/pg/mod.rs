@@ -7,9 +7,16 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use nix::unistd::{Uid, User, chown};
+use nix::unistd::chown;
 
-use crate::process::{Child, free_port, run_as_user, spawn_tied};
+use crate::process::{Child, free_port, spawn_tied};
+
+mod host;
+mod url;
+
+use host::{find_bin_dir, init_data_dir, sweep_stale_throwaways, unprivileged_user};
+pub use url::redact_url;
+use url::with_user;
 
 const ROLES_SQL: &str = include_str!("bootstrap_roles.sql");
 const DATABASE_SQL: &str = include_str!("bootstrap_database.sql");
@@ -292,36 +299,6 @@ pub async fn gateway_url(admin_url: &str) -> Result<String, PgError> {
     Ok(with_user(admin_url, GATEWAY_ROLE, password))
 }
 
-/// A connection string (URL or `key=value` form) with another user and password.
-fn with_user(url: &str, user: &str, password: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        // In the key=value form the last value of a key wins.
-        return format!("{url} user={user} password={password}");
-    };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let host = match rest[..authority_end].rfind('@') {
-        Some(at) => &rest[at + 1..authority_end],
-        None => &rest[..authority_end],
-    };
-    // A `user` or `password` in the query would override the ones given here.
-    let tail = &rest[authority_end..];
-    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
-    let query: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("user=") && !p.starts_with("password="))
-        .collect();
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", query.join("&"))
-    };
-    format!(
-        "{}{user}:{password}@{host}{path}{query}",
-        &url[..scheme_end]
-    )
-}
-
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PgError> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(async move {
@@ -332,199 +309,13 @@ pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PgError> {
     Ok(client)
 }
 
-/// A connection URL fit to print: any password replaced by `***`.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].find(':') {
-            Some(colon) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end],
-                &rest[..colon],
-                &rest[at..]
-            ),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
 pub fn quote_ident(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
-}
-
-/// `$PG_BIN_DIR`, else the newest `/usr/lib/postgresql/<major>/bin` that has `initdb`
-/// (Debian keeps server binaries off PATH).
-fn find_bin_dir() -> Result<PathBuf, PgError> {
-    if let Some(dir) = std::env::var_os("PG_BIN_DIR") {
-        let dir = PathBuf::from(dir);
-        return if dir.join("initdb").exists() {
-            Ok(dir)
-        } else {
-            Err(PgError::BinariesNotFound)
-        };
-    }
-    let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let major = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = entry.path().join("bin");
-            bin.join("initdb").exists().then_some((major, bin))
-        })
-        .collect();
-    candidates.sort();
-    candidates
-        .pop()
-        .map(|(_, bin)| bin)
-        .ok_or(PgError::BinariesNotFound)
-}
-
-/// PostgreSQL refuses to run as root, and sessions and CI run as root.
-fn unprivileged_user() -> Result<Option<User>, PgError> {
-    if !Uid::effective().is_root() {
-        return Ok(None);
-    }
-    for name in ["postgres", "nobody"] {
-        if let Ok(Some(user)) = User::from_name(name) {
-            return Ok(Some(user));
-        }
-    }
-    Err(PgError::NoUnprivilegedUser)
-}
-
-/// PostgreSQL, running as `user`, must be able to walk down to its data directory; a parent
-/// closed to other users (such as `/root`, mode 700) would make it fail with an obscure log.
-fn check_reachable(dir: &Path, user: &User) -> Result<(), PgError> {
-    use std::os::unix::fs::MetadataExt;
-    for ancestor in dir.ancestors().skip(1) {
-        let Ok(meta) = std::fs::metadata(ancestor) else {
-            continue;
-        };
-        let open_to_user = meta.mode() & 0o001 != 0
-            || (meta.uid() == user.uid.as_raw() && meta.mode() & 0o100 != 0)
-            || (meta.gid() == user.gid.as_raw() && meta.mode() & 0o010 != 0);
-        if !open_to_user {
-            return Err(PgError::Other(format!(
-                "PostgreSQL runs as the `{}` user, which may not be able to enter {}; put the data \
-                 directory elsewhere (devstack up --dir /var/tmp/insforge-devstack, or TMPDIR for tests)",
-                user.name,
-                ancestor.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn init_data_dir(
-    bin: &Path,
-    dir: &Path,
-    run_as: Option<&User>,
-    throwaway: bool,
-) -> Result<(), PgError> {
-    std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
-    if let Some(user) = run_as {
-        chown(dir, Some(user.uid), Some(user.gid)).map_err(|e| PgError::Io {
-            what: format!("chown {} to {}", dir.display(), user.name),
-            source: e.into(),
-        })?;
-    }
-    let mut cmd = Command::new(bin.join("initdb"));
-    cmd.arg("-D").arg(dir).args([
-        "-U",
-        "postgres",
-        "--auth=trust",
-        "--encoding=UTF8",
-        "--locale=C.UTF-8",
-    ]);
-    if throwaway {
-        cmd.arg("--no-sync");
-    }
-    run_as_user(&mut cmd, run_as);
-    let out = cmd.output().map_err(io("run initdb"))?;
-    if !out.status.success() {
-        // A likely cause worth naming, but only as a hint: groups and ACLs may say otherwise.
-        let hint = run_as
-            .and_then(|user| check_reachable(dir, user).err())
-            .map(|e| format!("\nhint: {e}"))
-            .unwrap_or_default();
-        return Err(PgError::Command {
-            what: format!("initdb -D {}", dir.display()),
-            log: format!(
-                "{}{}{hint}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// Throwaway clusters of processes that died without cleaning up (a killed test run, say) leave
-/// their directories behind; their servers are gone thanks to the parent-death signal.
-fn sweep_stale_throwaways() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(THROWAWAY_PREFIX)) else {
-            continue;
-        };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn swaps_the_user() {
-        assert_eq!(
-            with_user("postgres://postgres@127.0.0.1:5432/db", "g", "pw"),
-            "postgres://g:pw@127.0.0.1:5432/db"
-        );
-        assert_eq!(
-            with_user("postgresql://a:b@h/db?sslmode=disable", "g", "pw"),
-            "postgresql://g:pw@h/db?sslmode=disable"
-        );
-        assert_eq!(
-            with_user(
-                "postgres://h/db?user=admin&sslmode=disable&password=x",
-                "g",
-                "pw"
-            ),
-            "postgres://g:pw@h/db?sslmode=disable"
-        );
-        assert_eq!(
-            with_user("host=h user=a dbname=db", "g", "pw"),
-            "host=h user=a dbname=db user=g password=pw"
-        );
-    }
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact_url("postgres://u:p@w@h:5/db"),
-            "postgres://u:***@h:5/db"
-        );
-        assert_eq!(
-            redact_url("postgres://postgres@127.0.0.1:1/db"),
-            "postgres://postgres@127.0.0.1:1/db"
-        );
-        assert_eq!(redact_url("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
-    }
 
     #[test]
     fn quotes_identifiers() {
