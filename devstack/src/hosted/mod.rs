@@ -1,24 +1,29 @@
 //! What the emulators of providers with a hosted sign-in page (WorkOS, and OpenID Connect in
 //! every flavour) share: the application registered at them, the authorize request's first
-//! checks, the one-field sign-in page and its form, the development routes (tamper with the
-//! next token, rotate and retire keys, end a user's sessions, the logouts seen), 302
-//! redirects, query building and HTML escaping. Each emulator implements [`Hosted`] and
-//! mounts [`routes`].
+//! checks, the one-field sign-in page and its form; the development routes (`dev`: tamper with
+//! the next token, rotate and retire keys, end a user's sessions, the logouts seen); 302
+//! redirects, query building and HTML escaping (`http`). Each emulator implements [`Hosted`]
+//! and mounts [`routes`].
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::jwk::{KeyAlg, KeyError, KeyRing};
+use crate::jwk::{KeyError, KeyRing};
+
+mod dev;
+mod http;
+
+pub(crate) use http::{error_page, escape, found, token_request, verifier_matches, with_query};
 
 /// The application registered at an emulated provider, as its dashboard has it.
 #[derive(Clone)]
@@ -138,14 +143,7 @@ pub(crate) fn routes<E: Hosted>(authorize: &str) -> Router<Arc<E>> {
     Router::new()
         .route(authorize, get(authorize_page::<E>))
         .route(SIGN_IN_FORM, post(sign_in::<E>))
-        .route("/dev/health", get(|| async { "ok" }))
-        .route("/dev/tamper", post(tamper::<E>))
-        .route("/dev/keys/rotate", post(rotate_keys::<E>))
-        .route("/dev/keys/retire", post(retire_keys::<E>))
-        .route("/dev/users/revoke", post(revoke_user::<E>))
-        .route("/dev/logouts", get(logouts::<E>))
-        .route("/dev/revocations", get(revocations::<E>))
-        .route("/dev/refreshes", get(refreshes::<E>))
+        .merge(dev::routes::<E>())
 }
 
 /// The callback to send the browser back to, once the request is good: the client must be the
@@ -250,115 +248,6 @@ async fn sign_in<E: Hosted>(
         |email| signed_in(&*emu, &form.params, &redirect_uri, email),
         || page_for(&*emu, &form.params),
     )
-}
-
-/// The next token carries these changes; the one after is normal again.
-async fn tamper<E: Hosted>(State(emu): State<Arc<E>>, Json(tamper): Json<E::Tamper>) -> StatusCode {
-    emu.tamper_next(tamper);
-    StatusCode::NO_CONTENT
-}
-
-/// `POST /dev/keys/rotate`, optionally `{"alg": "ES256" | "PS256" | "RS256", "kid": false}`
-/// for a key of another algorithm, or one published and used without a key id.
-#[derive(Deserialize, Default)]
-struct Rotation {
-    #[serde(default)]
-    alg: KeyAlg,
-    kid: Option<bool>,
-}
-
-async fn rotate_keys<E: Hosted>(State(emu): State<Arc<E>>, body: axum::body::Bytes) -> Response {
-    let rotation: Rotation = if body.is_empty() {
-        Rotation::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(rotation) => rotation,
-            Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-        }
-    };
-    match emu
-        .keys()
-        .rotate_to(rotation.alg, rotation.kid.unwrap_or(true))
-    {
-        Ok(kid) => Json(json!({ "kid": kid })).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
-}
-
-async fn retire_keys<E: Hosted>(State(emu): State<Arc<E>>) -> StatusCode {
-    emu.keys().retire_old();
-    StatusCode::NO_CONTENT
-}
-
-#[derive(Deserialize)]
-struct RevokeUser {
-    sub: String,
-}
-
-async fn revoke_user<E: Hosted>(
-    State(emu): State<Arc<E>>,
-    Json(who): Json<RevokeUser>,
-) -> StatusCode {
-    emu.revoke_user(&who.sub);
-    StatusCode::NO_CONTENT
-}
-
-async fn logouts<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Value> {
-    Json(json!(emu.logouts()))
-}
-
-async fn revocations<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Value> {
-    Json(json!(emu.revocations()))
-}
-
-async fn refreshes<E: Hosted>(State(emu): State<Arc<E>>) -> Json<Refreshes> {
-    Json(emu.refreshes())
-}
-
-/// `302 Found`, as the providers redirect (axum's `Redirect::to` is a 303).
-pub(crate) fn found(location: &str) -> Response {
-    (
-        StatusCode::FOUND,
-        [(header::LOCATION, location.to_string())],
-    )
-        .into_response()
-}
-
-/// `url` with `params` added to its query.
-pub(crate) fn with_query(url: &str, params: &[(&str, &str)]) -> String {
-    let mut out = String::from(url);
-    let mut sep = if url.contains('?') { '&' } else { '?' };
-    for (k, v) in params {
-        out.push(sep);
-        out.push_str(k);
-        out.push('=');
-        out.extend(form_urlencoded::byte_serialize(v.as_bytes()));
-        sep = '&';
-    }
-    out
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// An HTML error page, for what must not be redirected back (an unknown client or callback).
-pub(crate) fn error_page(
-    provider: &str,
-    status: StatusCode,
-    title: &str,
-    detail: &str,
-) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{title}</h1><p>{detail}</p><p><small>{provider} emulator</small></p></body></html>",
-        title = escape(title),
-        detail = escape(detail),
-    );
-    (status, Html(body)).into_response()
 }
 
 /// The hosted sign-in page: one field (an email address), Continue and Cancel, posting the
@@ -467,32 +356,6 @@ fn answer_sign_in_form(
         Some(email) => sign_in(email),
         None => page_again(),
     }
-}
-
-/// A token endpoint's body: JSON when the client says so and the provider takes it (`json`),
-/// else a form, as OAuth clients send it. Unknown parameters are ignored, as providers do.
-pub(crate) fn token_request<T: serde::de::DeserializeOwned>(
-    headers: &axum::http::HeaderMap,
-    body: &[u8],
-    json: bool,
-) -> Result<T, String> {
-    let sent_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if json && sent_json {
-        serde_json::from_slice(body).map_err(|e| e.to_string())
-    } else {
-        serde_urlencoded::from_bytes(body).map_err(|e| e.to_string())
-    }
-}
-
-/// Whether a PKCE `verifier` is the one of the S256 `challenge`.
-pub(crate) fn verifier_matches(challenge: &str, verifier: &str) -> bool {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-        == challenge
 }
 
 /// PKCE as the emulated providers take it: none, or an S256 challenge (never `plain`).
