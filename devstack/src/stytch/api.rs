@@ -1,10 +1,10 @@
-//! Stytch's Consumer API endpoints: magic links (send, authenticate) and sessions
-//! (authenticate, revoke, JWKS), with Stytch's request checks and error bodies.
+//! Stytch's Consumer API endpoints for magic links (send, authenticate), with Stytch's request
+//! checks and error bodies, which the sessions' endpoints (`sessions.rs`) share.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::state::{Data, Emulator, MagicLink, Mail, Session, User, new_id};
+use super::state::{Emulator, MagicLink, Mail, Session, User, new_id};
 use super::tokens::{session_json, session_jwt, user_json};
 use crate::hosted::verifier_matches;
 use crate::keys::random_token;
@@ -54,10 +54,10 @@ impl IntoResponse for StytchError {
     }
 }
 
-type Reply = Result<axum::Json<Value>, StytchError>;
+pub(super) type Reply = Result<axum::Json<Value>, StytchError>;
 
 /// A session JWT, or Stytch's answer when it could not be signed.
-fn signed(jwt: Result<String, String>) -> Result<String, StytchError> {
+pub(super) fn signed(jwt: Result<String, String>) -> Result<String, StytchError> {
     jwt.map_err(|e| {
         tracing::error!("Stytch emulator: signing a session JWT: {e}");
         StytchError::new(
@@ -68,7 +68,7 @@ fn signed(jwt: Result<String, String>) -> Result<String, StytchError> {
     })
 }
 
-fn ok(mut body: Value) -> Reply {
+pub(super) fn ok(mut body: Value) -> Reply {
     if let Value::Object(map) = &mut body {
         map.insert("status_code".into(), json!(200));
         map.insert("request_id".into(), json!(new_id("request-id")));
@@ -77,7 +77,7 @@ fn ok(mut body: Value) -> Reply {
 }
 
 /// Checks Basic auth (project id and secret), then parses the JSON body.
-fn request<T: DeserializeOwned>(
+pub(super) fn request<T: DeserializeOwned>(
     emu: &Emulator,
     headers: &HeaderMap,
     body: &Bytes,
@@ -253,7 +253,7 @@ pub(crate) async fn login_or_create(
     }))
 }
 
-fn session_duration(minutes: Option<i64>) -> Result<Option<i64>, StytchError> {
+pub(super) fn session_duration(minutes: Option<i64>) -> Result<Option<i64>, StytchError> {
     match minutes {
         None => Ok(None),
         Some(m) if (5..=527_040).contains(&m) => Ok(Some(m)),
@@ -364,123 +364,12 @@ pub(crate) async fn authenticate_magic_link(
     }))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct SessionRef {
-    session_id: Option<String>,
-    session_token: Option<String>,
-    session_jwt: Option<String>,
-    session_duration_minutes: Option<i64>,
-}
-
-fn not_found_session() -> StytchError {
+pub(super) fn not_found_session() -> StytchError {
     StytchError::new(
         StatusCode::NOT_FOUND,
         "session_not_found",
         "Session could not be found.",
     )
-}
-
-/// The live session the request names, by id, opaque token or (signature-checked) JWT.
-fn find_session<'a>(
-    emu: &Emulator,
-    data: &'a mut Data,
-    req: &SessionRef,
-) -> Result<&'a mut Session, StytchError> {
-    let id = if let Some(token) = &req.session_token {
-        data.session_by_token(token).map(|s| s.session_id.clone())
-    } else if let Some(jwt) = &req.session_jwt {
-        jwt_session_id(emu, jwt)
-    } else if let Some(id) = &req.session_id {
-        Some(id.clone())
-    } else {
-        return Err(StytchError::new(
-            StatusCode::BAD_REQUEST,
-            "no_session_arguments",
-            "One of session_token or session_jwt must be provided.",
-        ));
-    };
-    let now = OffsetDateTime::now_utc();
-    id.and_then(|id| data.sessions.get_mut(&id))
-        .filter(|s| !s.revoked && s.expires_at > now)
-        .ok_or_else(not_found_session)
-}
-
-/// A session JWT signed by one of our keys names its session even after it expired:
-/// Stytch accepts an expired JWT here as long as the session itself is alive.
-fn jwt_session_id(emu: &Emulator, jwt: &str) -> Option<String> {
-    let kid = jsonwebtoken::decode_header(jwt).ok()?.kid?;
-    let jwk = emu.keys.jwks().into_iter().find(|k| k["kid"] == kid)?;
-    let key =
-        jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str()?, jwk["e"].as_str()?)
-            .ok()?;
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.validate_exp = false;
-    validation.set_audience(&[&emu.config.project_id]);
-    let data = jsonwebtoken::decode::<Value>(jwt, &key, &validation).ok()?;
-    data.claims["https://stytch.com/session"]["id"]
-        .as_str()
-        .map(str::to_string)
-}
-
-pub(crate) async fn authenticate_session(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    emu.data().session_checks += 1;
-    let req: SessionRef = request(&emu, &headers, &body)?;
-    let duration = session_duration(req.session_duration_minutes)?;
-    let now = OffsetDateTime::now_utc();
-    let mut data = emu.data();
-    let session = find_session(&emu, &mut data, &req)?;
-    session.last_accessed_at = now;
-    if let Some(minutes) = duration {
-        session.expires_at = now + time::Duration::minutes(minutes);
-    }
-    let session = session.clone();
-    let user = data
-        .user_by_id(&session.user_id)
-        .cloned()
-        .ok_or_else(not_found_session)?;
-    ok(json!({
-        "session": session_json(&session, &user),
-        "session_token": session.session_token,
-        "session_jwt": signed(session_jwt(&emu, &session, &user))?,
-        "user": user_json(&user),
-    }))
-}
-
-pub(crate) async fn revoke_session(
-    State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let req: SessionRef = request(&emu, &headers, &body)?;
-    let mut data = emu.data();
-    find_session(&emu, &mut data, &req)?.revoked = true;
-    ok(json!({}))
-}
-
-/// Stytch's SDKs send credentials here, but the keys are public: none are required.
-pub(crate) async fn jwks(
-    State(emu): State<Arc<Emulator>>,
-    Path(project_id): Path<String>,
-) -> Reply {
-    if emu.data().jwks_down {
-        return Err(StytchError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "internal_server_error",
-            "Stytch is unavailable.",
-        ));
-    }
-    if project_id != emu.config.project_id {
-        return Err(StytchError::new(
-            StatusCode::NOT_FOUND,
-            "project_not_found",
-            "Project could not be found.",
-        ));
-    }
-    ok(json!({ "keys": emu.keys.jwks() }))
 }
 
 pub(crate) async fn not_found() -> StytchError {

@@ -9,6 +9,7 @@
 
 mod api;
 mod dev;
+mod sessions;
 mod state;
 mod tokens;
 
@@ -31,9 +32,12 @@ impl Emulator {
                 "/v1/magic_links/authenticate",
                 post(api::authenticate_magic_link),
             )
-            .route("/v1/sessions/authenticate", post(api::authenticate_session))
-            .route("/v1/sessions/revoke", post(api::revoke_session))
-            .route("/v1/sessions/jwks/{project_id}", get(api::jwks))
+            .route(
+                "/v1/sessions/authenticate",
+                post(sessions::authenticate_session),
+            )
+            .route("/v1/sessions/revoke", post(sessions::revoke_session))
+            .route("/v1/sessions/jwks/{project_id}", get(sessions::jwks))
             .route("/", get(dev::page))
             .route("/dev/outbox", get(dev::page))
             .route("/dev/outbox.json", get(dev::json))
