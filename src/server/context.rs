@@ -34,7 +34,7 @@ pub fn services() -> Result<Arc<Services>, AppError> {
 
 /// What the request's middleware put on it, read where it lies. `leptos_axum::extract` would
 /// clone the whole request head for each call (its headers, the session cookie among them,
-/// and every extension), and a page view asks three times.
+/// and every extension), and a page view asks at least twice.
 fn request_extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
     with_context::<Parts, _>(|parts| parts.extensions.get::<T>().cloned()).flatten()
 }
