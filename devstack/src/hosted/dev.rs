@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Hosted, Refreshes};
+use super::emulator::{Hosted, Refreshes};
 use crate::jwk::KeyAlg;
 
 /// The development routes, for emulator `E`.

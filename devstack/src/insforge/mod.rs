@@ -8,6 +8,7 @@ mod gateway;
 mod migrations;
 pub mod query;
 mod records;
+mod request;
 mod respond;
 mod split;
 pub mod sql;

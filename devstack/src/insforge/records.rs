@@ -16,6 +16,7 @@ use super::auth::Caller;
 use super::error::{ApiError, InsForgeError, PostgrestError};
 use super::gateway;
 use super::query::{Prefer, Query};
+use super::request::Request;
 use super::respond::respond;
 use super::sql::{self, Column, Param, Statement, Table};
 use super::state::AppState;
@@ -53,22 +54,6 @@ pub async fn handle(
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
-}
-
-pub(super) struct Request {
-    pub(super) method: Method,
-    schema: String,
-    table: String,
-    pub(super) query: Query,
-    pub(super) prefer: Prefer,
-    pub(super) singular: bool,
-    body: Option<Value>,
-}
-
-impl Request {
-    pub(super) fn is_read(&self) -> bool {
-        matches!(self.method, Method::GET | Method::HEAD)
-    }
 }
 
 async fn run(

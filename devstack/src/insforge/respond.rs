@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::error::{ApiError, InsForgeError, PostgrestError};
 use super::query::{Resolution, Return};
-use super::records::Request;
+use super::request::Request;
 
 const JSON_UTF8: &str = "application/json; charset=utf-8";
 

@@ -6,8 +6,11 @@ use std::process::Command;
 
 use nix::unistd::{Uid, User, chown};
 
-use super::{PgError, THROWAWAY_PREFIX, io};
+use super::error::{PgError, io};
 use crate::process::run_as_user;
+
+/// What throwaway clusters' directories are named from (then the owner's pid).
+pub(super) const THROWAWAY_PREFIX: &str = "devstack-pg-";
 
 /// `$PG_BIN_DIR`, else the newest `/usr/lib/postgresql/<major>/bin` that has `initdb`
 /// (Debian keeps server binaries off PATH).

@@ -11,49 +11,21 @@ use nix::unistd::chown;
 
 use crate::process::{Child, free_port, spawn_tied};
 
+mod error;
 mod host;
 mod url;
 
-use host::{find_bin_dir, init_data_dir, sweep_stale_throwaways, unprivileged_user};
+pub use error::PgError;
+use error::io;
+use host::{
+    THROWAWAY_PREFIX, find_bin_dir, init_data_dir, sweep_stale_throwaways, unprivileged_user,
+};
 pub use url::redact_url;
 use url::with_user;
 
 const ROLES_SQL: &str = include_str!("bootstrap_roles.sql");
 const DATABASE_SQL: &str = include_str!("bootstrap_database.sql");
 const TEMPLATE_DB: &str = "insforge_template";
-const THROWAWAY_PREFIX: &str = "devstack-pg-";
-
-#[derive(Debug, thiserror::Error)]
-pub enum PgError {
-    #[error(
-        "PostgreSQL server binaries not found (looked for initdb in $PG_BIN_DIR and \
-         /usr/lib/postgresql/*/bin); install them with `apt-get install postgresql`"
-    )]
-    BinariesNotFound,
-    #[error(
-        "running as root, but there is no unprivileged user (`postgres` or `nobody`) to run PostgreSQL as"
-    )]
-    NoUnprivilegedUser,
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{what} failed; its output:\n{log}")]
-    Command { what: String, log: String },
-    #[error("PostgreSQL did not accept connections within {0:?}; its log:\n{1}")]
-    NotReady(Duration, String),
-    #[error("database setup: {0}")]
-    Sql(#[from] tokio_postgres::Error),
-    #[error("{0}")]
-    Other(String),
-}
-
-fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PgError {
-    let what = what.into();
-    move |source| PgError::Io { what, source }
-}
 
 /// How to start a cluster.
 #[derive(Debug, Clone)]
