@@ -39,21 +39,22 @@ impl Theme {
 pub fn request_theme() -> Theme {
     #[cfg(feature = "ssr")]
     {
-        use_context::<axum::http::request::Parts>()
-            .and_then(|parts| {
-                parts
-                    .headers
-                    .get_all(axum::http::header::COOKIE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(';'))
-                    .find_map(|c| {
-                        let (name, value) = c.trim().split_once('=')?;
-                        (name == THEME_COOKIE).then_some(value)
-                    })
-                    .and_then(Theme::parse)
-            })
-            .unwrap_or(Theme::System)
+        // Read in place: a copy of the request head would copy every header.
+        with_context::<axum::http::request::Parts, _>(|parts| {
+            parts
+                .headers
+                .get_all(axum::http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .find_map(|c| {
+                    let (name, value) = c.trim().split_once('=')?;
+                    (name == THEME_COOKIE).then_some(value)
+                })
+                .and_then(Theme::parse)
+        })
+        .flatten()
+        .unwrap_or(Theme::System)
     }
     #[cfg(not(feature = "ssr"))]
     {

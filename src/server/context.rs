@@ -32,23 +32,23 @@ pub fn services() -> Result<Arc<Services>, AppError> {
         })
 }
 
-/// What the request's middleware put on it, read where it lies. `leptos_axum::extract` would
-/// clone the whole request head for each call (its headers, the session cookie among them,
-/// and every extension), and a page view asks at least twice.
+/// What the request's middleware put on it, read where it lies: `leptos_axum::extract` and
+/// `use_context::<Parts>()` would clone the whole request head for each call (its headers, the
+/// session cookie among them, and every extension), and a page view asks several times.
 fn request_extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
     with_context::<Parts, _>(|parts| parts.extensions.get::<T>().cloned()).flatten()
 }
 
 pub fn cookies() -> Result<Cookies, AppError> {
     request_extension::<Cookies>().ok_or_else(|| {
-        tracing::error!("cookies unavailable: no CookieManagerLayer in front of the app");
+        tracing::error!("cookies unavailable: no request in context, or no CookieManagerLayer");
         AppError::Internal
     })
 }
 
 pub fn auth() -> Result<Auth, AppError> {
     request_extension::<Auth>().ok_or_else(|| {
-        tracing::error!("no session resolved for a server function");
+        tracing::error!("no session resolved: no request in context, or no session layer");
         AppError::Internal
     })
 }
@@ -99,7 +99,7 @@ pub fn set_status(error: &AppError) {
 }
 
 fn plain_form() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|parts| accepts_html(&parts.headers))
+    with_context::<Parts, _>(|parts| accepts_html(&parts.headers)).unwrap_or(false)
 }
 
 /// A form post (a browser's, or `enhance.js`' asking for a page) navigates: after it, send the
@@ -155,9 +155,7 @@ pub async fn respond<T, L: Into<Landing>>(
 
 /// The flash a plain form post left for the page being rendered (read once).
 pub fn take_flash() -> Flash {
-    let cookies = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Cookies>().cloned());
-    match (services(), cookies) {
+    match (services(), request_extension::<Cookies>()) {
         (Ok(services), Some(cookies)) => services.sessions.take_flash(&cookies).unwrap_or_default(),
         _ => Flash::default(),
     }

@@ -4,8 +4,10 @@
 //! reads at `/dev/outbox` and tests read at `/dev/outbox.json`.
 //!
 //! The files, as in every emulator: `state.rs` (the emulator and what it remembers), `api.rs`
-//! (the API the app calls), `tokens.rs` (what it writes and signs), `dev.rs` (development
-//! endpoints: the outbox, keys, expiring a link). Stytch has no hosted page.
+//! (the API the app calls: magic links, with the request checks and error bodies all its
+//! endpoints share), `sessions.rs` (sessions: authenticate, revoke, JWKS), `tokens.rs` (what it
+//! writes and signs), `dev.rs` (development endpoints: the outbox, keys, expiring a link).
+//! Stytch has no hosted page.
 
 mod api;
 mod dev;
