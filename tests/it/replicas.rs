@@ -243,6 +243,34 @@ async fn a_burst_with_an_expired_token_over_the_replicas_keeps_the_user_signed_i
     assert_eq!(sealed, 2, "one sealed answer for each refresh");
 }
 
+/// The scripts Redis has run to the end (`EVAL` and `EVALSHA`; a first `EVALSHA` that finds
+/// no script, before the client loads it, does not count).
+async fn scripts_run(url: &str) -> u64 {
+    let client = redis::Client::open(url).expect("redis url");
+    let mut redis = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut redis)
+        .await
+        .expect("commandstats");
+    let field = |line: &str, name: &str| -> u64 {
+        line.split([':', ','])
+            .find_map(|part| part.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    stats
+        .lines()
+        .filter(|line| line.starts_with("cmdstat_eval:") || line.starts_with("cmdstat_evalsha:"))
+        .map(|line| {
+            field(line, "calls") - field(line, "failed_calls") - field(line, "rejected_calls")
+        })
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_hold_across_the_replicas_and_lapse_to_each_without_redis() {
     let mut fleet = Fleet::start(&[("RATE_LIMIT_IP_PER_MINUTE", "6")]).await;
@@ -258,8 +286,12 @@ async fn rate_limits_hold_across_the_replicas_and_lapse_to_each_without_redis() 
             .as_u16()
     };
     // One replica each: the second link to the address is refused all the same.
+    let scripts = scripts_run(&fleet.redis.url()).await;
     assert_eq!([ask().await, ask().await], [200, 429]);
     assert_eq!(fleet.stytch.outbox().len(), 1, "one mail only");
+    // Each ask is one round trip for the client's request limit and one for the link's four
+    // limits together.
+    assert_eq!(scripts_run(&fleet.redis.url()).await - scripts, 2 * 2);
     // Six calls a minute from one client, whichever replica answers.
     let mut statuses = Vec::new();
     for _ in 0..BURST {

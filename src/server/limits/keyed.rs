@@ -9,7 +9,7 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::server::shared::Shared;
+use crate::server::shared::{Shared, Take};
 
 /// What a refused request should wait before trying again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,13 +74,36 @@ impl Keyed {
 
     /// One call against `key`'s allowance.
     pub async fn check(&self, shared: Option<&Arc<Shared>>, key: &str) -> Result<(), Wait> {
-        if let Some(shared) = shared
-            && let Some(answer) = shared
-                .take(self.kind, key, self.rate.interval, self.rate.burst)
-                .await
-        {
-            return answer.map_err(Wait);
+        Keyed::check_each(shared, &[(self, key)]).await
+    }
+
+    /// One call against each limit's allowance for its key, in order, as `check` one after
+    /// the other would count it (up to the first refusal), but in one round trip to Redis.
+    pub async fn check_each(
+        shared: Option<&Arc<Shared>>,
+        checks: &[(&Keyed, &str)],
+    ) -> Result<(), Wait> {
+        if let Some(shared) = shared {
+            let takes: Vec<Take<'_>> = checks
+                .iter()
+                .map(|(limit, key)| Take {
+                    kind: limit.kind,
+                    key,
+                    interval: limit.rate.interval,
+                    burst: limit.rate.burst,
+                })
+                .collect();
+            if let Some(answer) = shared.take(&takes).await {
+                return answer.map_err(Wait);
+            }
         }
+        checks
+            .iter()
+            .try_for_each(|(limit, key)| limit.check_here(key))
+    }
+
+    /// One call against `key`'s allowance in this replica's memory.
+    fn check_here(&self, key: &str) -> Result<(), Wait> {
         // Keys that have recovered their whole allowance are forgotten now and then, so the
         // memory holds only recent callers.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {

@@ -203,14 +203,18 @@ impl Limits {
         let client = ip
             .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), limit_key)
             .to_string();
-        if ip.is_some() {
-            self.links_per_ip.check(self.shared(), &client).await?;
-        }
         // An email address holds no space; the pair is one key.
         let pair = format!("{address} {client}");
-        self.link_spacing.check(self.shared(), &pair).await?;
-        self.links_per_address.check(self.shared(), &pair).await?;
-        self.links_to_address.check(self.shared(), &address).await
+        let mut checks = Vec::with_capacity(4);
+        if ip.is_some() {
+            checks.push((&self.links_per_ip, client.as_str()));
+        }
+        checks.extend([
+            (&self.link_spacing, pair.as_str()),
+            (&self.links_per_address, pair.as_str()),
+            (&self.links_to_address, address.as_str()),
+        ]);
+        Keyed::check_each(self.shared(), &checks).await
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod flight;
 mod gcra;
+pub use gcra::Take;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
