@@ -9,7 +9,8 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::server::shared::{Shared, Take};
+use crate::server::shared::Shared;
+use crate::server::shared::gcra::Take;
 
 /// What a refused request should wait before trying again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,7 @@
 //! key derived from `SESSION_SECRET`, and refresh answers are sealed (`flight.rs`).
 
 mod flight;
-mod gcra;
-pub use gcra::Take;
+pub mod gcra;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
