@@ -2,7 +2,7 @@
 //! owner of these strings: routes, redirects and links all take them from here.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::use_url;
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -108,9 +108,10 @@ pub fn todos_url(error: Option<&AppError>, editing: Option<Uuid>) -> String {
     }
 }
 
-/// A query parameter of the URL being rendered (pages render once, on the server).
+/// A query parameter of the URL being rendered (pages render once, on the server). Read from
+/// the router's URL signal: `use_query_map` would build a memo of the whole query on each call.
 pub fn query_param(name: &str) -> Option<String> {
-    use_query_map().with_untracked(|q| q.get(name))
+    use_url().with_untracked(|url| url.search_params().get(name))
 }
 
 /// What a form post hands back to the page it returns to besides the

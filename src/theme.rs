@@ -80,16 +80,15 @@ pub async fn set_theme(theme: String, back: Option<String>) -> Result<(), AppErr
 
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
-    let here = {
-        let search = location.search.get_untracked();
-        let path = location.pathname.get_untracked();
-        if search.is_empty() {
-            path
+    // The URL signal itself: `use_location`'s memos would each be computed (a copy of the URL's
+    // parts) on first read.
+    let here = leptos_router::hooks::use_url().with_untracked(|url| {
+        if url.search().is_empty() {
+            url.path().to_string()
         } else {
-            format!("{path}?{search}")
+            format!("{}?{}", url.path(), url.search())
         }
-    };
+    });
     let choice = move |theme: Theme, label: &'static str| {
         view! {
             // `data-theme`: applied at once with JavaScript, and remembered in the background.
