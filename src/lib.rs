@@ -26,3 +26,24 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
 }
+
+/// An island's state while its element is on the page: `islands.js` frees it (`free()`) once
+/// the element has gone, which removes the island's event listeners and lets the old page go.
+#[cfg(feature = "hydrate")]
+#[allow(unsafe_code)] // the export glue `wasm_bindgen` generates
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub struct Island(#[allow(dead_code)] Box<dyn std::any::Any>);
+
+/// Hydrates the island `el` is (`<leptos-island data-component>`); nothing for a component this
+/// build does not have.
+#[cfg(feature = "hydrate")]
+#[allow(unsafe_code)] // the export glue `wasm_bindgen` generates
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate_island(el: leptos::web_sys::HtmlElement) -> Option<Island> {
+    // `#[island]` names it after the component's function, then `_` and a hash of its own.
+    let component = el.dataset().get("component")?;
+    match component.split('_').next() {
+        Some("TitleCheck") => Some(Island(todos::fields::hydrate_title_check(&el))),
+        _ => None,
+    }
+}

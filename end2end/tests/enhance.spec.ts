@@ -142,3 +142,37 @@ test("a change of the #fragment alone fetches nothing", async ({ page }, info) =
   await expect(page.getByLabel("Title")).toBeVisible();
   expect(fetched[0]).toMatch(/^\/\?edit=/);
 });
+
+test("a page swapped out is let go: the DOM does not grow with each swap", async ({ page }, info) => {
+  await signIn(page, info, newEmail("release"));
+  for (const title of ["One", "Two", "Three", "Four", "Five"]) await addTodo(page, title);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  // DOM nodes alive after a full collection: detached ones that something still holds count too.
+  const nodes = async () => {
+    await cdp.send("HeapProfiler.collectGarbage");
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    return metrics.find((m) => m.name === "Nodes")?.value ?? NaN;
+  };
+  // Each round trip swaps two pages in, each with its own title-check islands.
+  const editAndCancel = async (times: number) => {
+    for (let i = 0; i < times; i++) {
+      await page.getByTestId("todo").filter({ hasText: "Three" }).getByRole("link", { name: "Edit" }).click();
+      await expect(page.getByLabel("Title")).toBeVisible();
+      await page.getByLabel("Title").press("Escape");
+      await expect(page.getByLabel("Title")).toHaveCount(0);
+    }
+  };
+  await editAndCancel(3);
+  const before = await nodes();
+  const perPage = await page.evaluate(() => {
+    const all = document.createNodeIterator(document, NodeFilter.SHOW_ALL);
+    let count = 0;
+    while (all.nextNode()) count++;
+    return count;
+  });
+  await editAndCancel(20);
+  const after = await nodes();
+  // Forty pages swapped in since `before`: kept, they would add forty pages' worth of nodes.
+  expect(after - before).toBeLessThan(perPage * 2);
+});

@@ -26,6 +26,29 @@ pub fn TitleCheck(children: Children) -> impl IntoView {
     }
 }
 
+/// Hydrates a `TitleCheck` in `el` (its `<leptos-island>`) and returns its state, which keeps
+/// its event listeners: dropped, they are removed. Leptos' own export for an island (the
+/// `TitleCheck_<hash>` that `#[island]` makes) forgets that state instead, so each island
+/// would keep its elements, and with them every page `enhance.js` swaps out, for the life of
+/// the window. The children are built as that export builds them: server HTML, kept as it is.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_title_check(el: &leptos::web_sys::HtmlElement) -> Box<dyn std::any::Any> {
+    use leptos::tachys::html::islands::IslandChildren;
+    use leptos::tachys::view::Position;
+
+    let owner = Owner::current();
+    let children: Children = Box::new(move || {
+        IslandChildren::new_with_on_hydrate((), move || {
+            if let Some(owner) = &owner {
+                owner.set();
+            }
+        })
+        .into_any()
+    });
+    let island = TitleCheck(TitleCheckProps::builder().children(children).build());
+    Box::new(island.hydrate_from_position::<true>(el, Position::Current))
+}
+
 /// The form an event happened in, and its title field.
 fn form_and_title(
     target: Option<leptos::web_sys::EventTarget>,
