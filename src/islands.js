@@ -12,17 +12,22 @@ app.hydrate();
 // Each hydrated island's state, freed once its element has left the page: the state holds
 // the island's listeners and elements, and would keep every swapped-out page alive.
 const live = new Map();
+// The new page's islands first: a failure to free an old one must not leave them inert.
 const hydrate = (root) => {
-  for (const [el, island] of live) {
-    if (el.isConnected) continue;
-    island.free();
-    live.delete(el);
-  }
   for (const el of root.querySelectorAll("leptos-island")) {
     if (live.has(el)) continue;
     const island = app.hydrate_island(el);
     if (island) live.set(el, island);
     else console.warn(`${js} has no island ${el.dataset.component}`);
+  }
+  for (const [el, island] of live) {
+    if (el.isConnected) continue;
+    live.delete(el);
+    try {
+      island.free();
+    } catch (error) {
+      console.warn(`freeing island ${el.dataset.component}:`, error);
+    }
   }
 };
 hydrate(document.body);

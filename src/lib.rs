@@ -42,7 +42,7 @@ pub struct Island(#[allow(dead_code)] Box<dyn std::any::Any>);
 pub fn hydrate_island(el: leptos::web_sys::HtmlElement) -> Option<Island> {
     // `#[island]` names it after the component's function, then `_` and a hash of its own.
     let component = el.dataset().get("component")?;
-    match component.split('_').next() {
+    match component.rsplit_once('_').map(|(name, _hash)| name) {
         Some("TitleCheck") => Some(Island(todos::fields::hydrate_title_check(&el))),
         _ => None,
     }
