@@ -25,6 +25,9 @@ cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 connections=${BENCH_CONNECTIONS:-50}
+for setting in BENCH_SECONDS="$seconds" BENCH_ROUNDS="$rounds" BENCH_CONNECTIONS="$connections"; do
+  [[ "${setting#*=}" =~ ^[1-9][0-9]*$ ]] || { echo "error: $setting: a whole number of at least 1, please" >&2; exit 1; }
+done
 
 scripts/setup.sh --bench
 if [ -n "${BENCH_PROFILE:-}" ]; then
@@ -100,7 +103,8 @@ idle_rss=$(status_kb VmRSS)
 
 # The page and the floor take turns, $rounds times, $seconds s each: a shared machine speeds up
 # and slows down over a run, and a ratio of two loads made seconds apart sees the same machine.
-# The ratio printed is the median round's; throughput and CPU are over every page round.
+# Every other round starts with the floor, so neither always runs on the machine the other
+# has just warmed. The ratio printed is the median round's; rates and CPU are over every round.
 say "the signed-in todo page and the same list asked of InsForge directly: $rounds rounds of $connections connections × $seconds s each"
 [ -z "${BENCH_PROFILE:-}" ] || {
   perf record -q -e cpu-clock -F 1999 -g -p "$server" -o target/bench-perf.data >/dev/null 2>&1 &
@@ -108,7 +112,8 @@ say "the signed-in todo page and the same list asked of InsForge directly: $roun
 }
 page_ticks=0 page_views=0 insforge_total=0 provider_total=0
 page_rates=() round_ratios=() page_p50s=() page_p99s=() floor_p50s=() floor_p99s=() floor_rates=()
-for round in $(seq 1 "$rounds"); do
+page_round() {
+  local t0 i0 s0 t1 i1 s1
   t0=$(cpu_ticks)
   i0=$(calls "$insforge")
   s0=$(calls "$stytch")
@@ -119,12 +124,17 @@ for round in $(seq 1 "$rounds"); do
   page_ticks=$((page_ticks + t1 - t0)) page_views=$((page_views + views))
   insforge_total=$((insforge_total + i1 - i0)) provider_total=$((provider_total + s1 - s0))
   page_rates+=("$rate") page_p50s+=("$p50") page_p99s+=("$p99")
-  # The profile covers the first page round only.
+  # Stopped after the first page round, so that the profile holds the app under this load only.
   [ -z "${perf_pid:-}" ] || { kill -INT "$perf_pid" || true; wait "$perf_pid" || true; perf_pid=; }
+}
+floor_round() {
   load "floor-$round" "$insforge/api/database/records/todos?select=id,title,is_complete,created_at&order=created_at.desc,id.desc" \
     "authorization: Bearer $BENCH_TOKEN"
   floor_p50s+=("$p50") floor_p99s+=("$p99") floor_rates+=("$rate")
-  round_ratios+=("$(awk -v a="${page_p50s[-1]}" -v b="$p50" 'BEGIN { printf "%.2f", a / b }')")
+}
+for round in $(seq 1 "$rounds"); do
+  if [ $((round % 2)) -eq 1 ]; then page_round; floor_round; else floor_round; page_round; fi
+  round_ratios+=("$(awk -v a="${page_p50s[-1]}" -v b="${floor_p50s[-1]}" 'BEGIN { printf "%.2f", a / b }')")
 done
 peak_rss=$(status_kb VmHWM)
 # median <value>…: the middle one (the lower middle for an even count).
@@ -132,9 +142,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 # The round whose ratio is the median: its figures are the ones printed.
 ratio=$(median "${round_ratios[@]}")
 for m in "${!round_ratios[@]}"; do [ "${round_ratios[$m]}" = "$ratio" ] && break; done
-page_rate=$(printf '%s\n' "${page_rates[@]}" | awk '{ t += $1 } END { printf "%.0f", t / NR }')
+mean() { printf '%s\n' "$@" | awk '{ t += $1 } END { printf "%.0f", t / NR }'; }
+page_rate=$(mean "${page_rates[@]}") floor_rate=$(mean "${floor_rates[@]}")
 page_p50=${page_p50s[$m]} page_p99=${page_p99s[$m]}
-floor_rate=${floor_rates[$m]} floor_p50=${floor_p50s[$m]} floor_p99=${floor_p99s[$m]}
+floor_p50=${floor_p50s[$m]} floor_p99=${floor_p99s[$m]}
 page_cpu=$(awk -v t="$page_ticks" -v n="$page_views" -v hz="$ticks_per_s" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
 per_view() { awk -v a="$1" -v n="$page_views" 'BEGIN { printf "%.2f", a / n }'; }
 insforge_calls=$(per_view "$insforge_total")
@@ -160,7 +171,7 @@ cat <<EOF
 == bench: $(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 wrk -t2 -c$connections -d${seconds}s, release app and release local stack, 20 todos; one user on every
 connection (a best case for what the app remembers per session: its verified token, its limits);
-the page and the floor in $rounds alternating rounds, p50 and p99 from the median round
+the page and the floor in $rounds alternating rounds: rates over every round, p50 and p99 the median round's
 
 signed-in todo page   $page_rate views/s   p50 $page_p50 ms   p99 $page_p99 ms
   app CPU per view    $page_cpu ms
