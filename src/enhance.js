@@ -124,9 +124,11 @@ addEventListener("submit", (event) => {
   const submitter = event.submitter;
   if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return;
   if ((form.getAttribute("method") || "").toLowerCase() !== "post" || form.target) return;
-  if (submitter && ["formaction", "formmethod", "formtarget"].some((a) => submitter.hasAttribute(a))) return;
+  if (submitter && ["formmethod", "formtarget"].some((a) => submitter.hasAttribute(a))) return;
   const body = new URLSearchParams(new FormData(form, submitter));
-  const action = new URL(form.getAttribute("action"), location.href);
+  // A button may post its form elsewhere (a todo's Delete).
+  const target = (submitter && submitter.getAttribute("formaction")) || form.getAttribute("action");
+  const action = new URL(target, location.href);
   if ("theme" in form.dataset) {
     // The colour scheme changes at once; the server only has to remember it.
     event.preventDefault();

@@ -2,8 +2,6 @@
 //! URL (`?edit=<id>`), so it works without JavaScript; while a form is posted, `enhance.js`
 //! marks it busy (`.todo:has([aria-busy])` in the stylesheet).
 
-use std::sync::Arc;
-
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -43,8 +41,10 @@ fn created_text(date: Date) -> String {
     format!("{month} {}, {}", date.day(), date.year())
 }
 
-// Each row is rendered on every view of the page: its strings are made once each (the id is
-// shared by its forms), and fixed ones are not made at all.
+// Each row is rendered on every view of the page: its strings are made once each, and fixed
+// ones are not made at all. One form serves the row's two buttons (Delete posts elsewhere, by
+// its `formaction`), and the toggle's button carries the new state: a row is 9 elements and
+// about 590 bytes, not 12 and 730 (fewer to render and to compress on every view).
 #[component]
 pub fn TodoRow(todo: Todo, edit: Option<Editing>) -> impl IntoView {
     let Todo {
@@ -53,58 +53,53 @@ pub fn TodoRow(todo: Todo, edit: Option<Editing>) -> impl IntoView {
         is_complete: done,
         created_at,
     } = todo;
-    let id: Arc<str> = Arc::from(
-        &*uuid
-            .as_hyphenated()
-            .encode_lower(&mut Uuid::encode_buffer()),
-    );
+    let id = uuid
+        .as_hyphenated()
+        .encode_lower(&mut Uuid::encode_buffer())
+        .to_owned();
+    let class = if done { "todo done" } else { "todo" };
+    // Being edited, the row is its edit form alone: forms do not nest, and Save and Cancel are
+    // what it offers then. `Either`, not `into_any()`: erasing a view copies every attribute it
+    // holds into a new `Arc<str>` (tachys' `into_owned`), for each row of every page view.
+    if let Some(Editing { value, error }) = edit {
+        return Either::Left(view! {
+            <li class=class data-testid="todo">
+                <EditTodoForm id value error />
+            </li>
+        });
+    }
     let toggle_label = format!(
         "Mark “{title}” as {}",
         if done { "not done" } else { "done" }
     );
-    // `Either`, not `into_any()`: erasing a view copies every attribute it holds into a new
-    // `Arc<str>` (tachys' `into_owned`), for each row of every page view.
-    let body = match edit {
-        Some(Editing { value, error }) => {
-            Either::Left(view! { <EditTodoForm id=id.clone() value error /> })
-        }
-        None => {
-            let date = created_at.date();
-            Either::Right(view! {
-                <div class="body">
-                    <span class="title" data-testid="todo-title">{title}</span>
-                    <time class="muted" datetime=date.to_string()>{created_text(date)}</time>
-                </div>
-                <a class="edit-link" href=edit_url(uuid)>"Edit"</a>
-            })
-        }
-    };
-    view! {
-        <li class=if done { "todo done" } else { "todo" } data-testid="todo">
-            <form method="post" action=SetDone::url() class="toggle">
-                <input type="hidden" name="id" value=id.clone() />
-                <input type="hidden" name="done" value=if done { "false" } else { "true" } />
+    let date = created_at.date();
+    Either::Right(view! {
+        <li class=class data-testid="todo">
+            <form method="post" action=SetDone::url()>
+                <input type="hidden" name="id" value=id />
                 <button
-                    type="submit"
+                    name="done"
+                    value=if done { "false" } else { "true" }
                     class="check"
                     aria-pressed=if done { "true" } else { "false" }
                     aria-label=toggle_label
                 >
                     {if done { "✓" } else { "" }}
                 </button>
-            </form>
-            {body}
-            <form method="post" action=DeleteTodo::url() class="delete">
-                <input type="hidden" name="id" value=id />
-                <button type="submit" class="secondary">"Delete"</button>
+                <div class="body">
+                    <span class="title" data-testid="todo-title">{title}</span>
+                    <time class="muted" datetime=date.to_string()>{created_text(date)}</time>
+                </div>
+                <a class="edit-link" href=edit_url(uuid)>"Edit"</a>
+                <button formaction=DeleteTodo::url() class="secondary">"Delete"</button>
             </form>
         </li>
-    }
+    })
 }
 
 /// The row in edit mode: the title field, Save, and Cancel (or Escape).
 #[component]
-fn EditTodoForm(id: Arc<str>, value: String, error: Option<AppError>) -> impl IntoView {
+fn EditTodoForm(id: String, value: String, error: Option<AppError>) -> impl IntoView {
     view! {
         <TitleCheck>
             <form method="post" action=RenameTodo::url() class="edit" novalidate>
