@@ -126,6 +126,9 @@ addEventListener("submit", (event) => {
   if ((form.getAttribute("method") || "").toLowerCase() !== "post" || form.target) return;
   if (submitter && ["formmethod", "formtarget"].some((a) => submitter.hasAttribute(a))) return;
   const body = new URLSearchParams(new FormData(form, submitter));
+  // The clicked button's value (a todo's new state, the theme chosen), on browsers whose
+  // FormData does not take a submitter.
+  if (submitter && submitter.name && !body.has(submitter.name)) body.append(submitter.name, submitter.value);
   // A button may post its form elsewhere (a todo's Delete).
   const target = (submitter && submitter.getAttribute("formaction")) || form.getAttribute("action");
   const action = new URL(target, location.href);
@@ -138,8 +141,13 @@ addEventListener("submit", (event) => {
     return;
   }
   const focus = focusKey();
+  if (!sameSite(action) || "reload" in form.dataset) {
+    // The browser posts it: busy once it has read the form, or the clicked button, disabled,
+    // would not be sent.
+    setTimeout(() => busy(form, submitter));
+    return;
+  }
   busy(form, submitter);
-  if (!sameSite(action) || "reload" in form.dataset) return;
   event.preventDefault();
   const request = new Request(action, { method: "POST", body, headers: { accept: "text/html" }, mode: "same-origin" });
   go(request, true, focus, form);

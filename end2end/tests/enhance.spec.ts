@@ -87,6 +87,32 @@ test("focus stays on the control that was used, in the row it was used in", asyn
   await expect(page.getByLabel("New todo")).toBeFocused();
 });
 
+test("a button's value is posted in place even where FormData takes no submitter", async ({ page }, info) => {
+  // Browsers before 2023 (Chrome 112, Safari 16.4, Firefox 111) ignore FormData's second
+  // argument: the toggle's new state and the chosen theme are the clicked button's.
+  await page.addInitScript(() => {
+    const Original = window.FormData;
+    window.FormData = class extends Original {
+      constructor(form?: HTMLFormElement) {
+        super(form);
+      }
+    };
+  });
+  await signIn(page, info, newEmail("submitter"));
+  await addTodo(page, "Old browser");
+  await mark(page);
+  await page.getByRole("button", { name: "Mark “Old browser” as done" }).click();
+  await expect(page.getByRole("button", { name: "Mark “Old browser” as not done" })).toBeVisible();
+  await expect(page.getByTestId("count")).toHaveText("1 todo · 1 done");
+  const saved = page.waitForResponse((r) => r.url().endsWith("/api/set_theme"));
+  await page.getByRole("button", { name: "Dark" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  expect((await saved).request().postData()).toContain("theme=dark");
+  await page.getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByTestId("empty")).toBeVisible();
+  expect(await marked(page)).toBe(true);
+});
+
 test("when the server cannot be reached, the form says so, keeps what was typed and is not posted twice", async ({
   page,
 }, info) => {

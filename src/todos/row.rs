@@ -1,6 +1,7 @@
-//! One todo: toggle, inline edit (Enter saves, Escape cancels), delete. Edit mode lives in the
-//! URL (`?edit=<id>`), so it works without JavaScript; while a form is posted, `enhance.js`
-//! marks it busy (`.todo:has([aria-busy])` in the stylesheet).
+//! One todo: toggle, inline edit (Enter saves, Escape cancels), delete; while it is edited, only
+//! Save and Cancel. Edit mode lives in the URL (`?edit=<id>`), so it works without JavaScript;
+//! while a form is posted, `enhance.js` marks it busy (`.todo:has([aria-busy])` in the
+//! stylesheet).
 
 use leptos::either::Either;
 use leptos::prelude::*;
