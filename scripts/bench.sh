@@ -112,6 +112,7 @@ say "the signed-in todo page and the same list asked of InsForge directly: $roun
 }
 page_ticks=0 page_views=0 insforge_total=0 provider_total=0
 page_rates=() round_ratios=() page_p50s=() page_p99s=() floor_p50s=() floor_p99s=() floor_rates=()
+round_cpus=()
 page_round() {
   local t0 i0 s0 t1 i1 s1
   t0=$(cpu_ticks)
@@ -122,6 +123,7 @@ page_round() {
   i1=$(calls "$insforge")
   s1=$(calls "$stytch")
   page_ticks=$((page_ticks + t1 - t0)) page_views=$((page_views + views))
+  round_cpus+=("$(awk -v t=$((t1 - t0)) -v n="$views" -v hz="$ticks_per_s" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')")
   insforge_total=$((insforge_total + i1 - i0)) provider_total=$((provider_total + s1 - s0))
   page_rates+=("$rate") page_p50s+=("$p50") page_p99s+=("$p99")
   # Stopped after the first page round, so that the profile holds the app under this load only.
@@ -174,7 +176,7 @@ connection (a best case for what the app remembers per session: its verified tok
 the page and the floor in $rounds alternating rounds: rates over every round, p50 and p99 the median round's
 
 signed-in todo page   $page_rate views/s   p50 $page_p50 ms   p99 $page_p99 ms
-  app CPU per view    $page_cpu ms
+  app CPU per view    $page_cpu ms (every round: ${round_cpus[*]})
   InsForge calls      $insforge_calls per view      provider calls $provider_calls per view
 InsForge directly     $floor_rate req/s   p50 $floor_p50 ms   p99 $floor_p99 ms
   page p50 / floor    ${ratio}× (the median round; every round: ${round_ratios[*]})
