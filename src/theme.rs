@@ -90,8 +90,8 @@ pub fn ThemeToggle() -> impl IntoView {
         }
     });
     // One form, its buttons carrying the choice: 5 elements on every page, where a group of
-    // three forms was 13.
-    // `data-theme`: applied at once with JavaScript, and remembered in the background.
+    // three forms was 13. `data-theme`: applied at once with JavaScript, and remembered in the
+    // background.
     view! {
         <form
             method="post"

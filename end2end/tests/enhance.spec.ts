@@ -88,8 +88,9 @@ test("focus stays on the control that was used, in the row it was used in", asyn
 });
 
 test("a button's value is posted in place even where FormData takes no submitter", async ({ page }, info) => {
-  // Browsers before 2023 (Chrome 112, Safari 16.4, Firefox 111) ignore FormData's second
-  // argument: the toggle's new state and the chosen theme are the clicked button's.
+  // Browsers older than spring 2023 (before Chrome 112, Safari 16.4, Firefox 111) ignore
+  // FormData's second argument: the toggle's new state and the chosen theme are the clicked
+  // button's.
   await page.addInitScript(() => {
     const Original = window.FormData;
     window.FormData = class extends Original {
